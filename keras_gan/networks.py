@@ -1,0 +1,277 @@
+"""Reference generators and discriminators, parameterised by shapes.
+
+Every discriminator outputs logits (no sigmoid) from a float32 layer, and every
+generator's last activation is float32, so both stay float32 at the model
+boundary under a mixed-precision policy (KERAS3_GAN_NOTES: "Mixed precision").
+"""
+
+import math
+
+import keras
+from keras import layers
+
+
+def _check_shape(name, shape, rank=None):
+    try:
+        shape = tuple(int(d) for d in shape)
+    except TypeError:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a tuple of positive "
+            f"integers. Received: {name}={shape!r}"
+        ) from None
+    if not shape or any(d <= 0 for d in shape) or (rank and len(shape) != rank):
+        what = f"a tuple of {rank} positive integers" if rank else "a tuple of positive integers"
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected {what}. Received: {name}={shape!r}"
+        )
+    return shape
+
+
+def _check_positive(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a positive integer. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512, 1024), name="mlp_generator"):
+    """The MLP generator: Dense 128-256-512-1024, BatchNorm, LeakyReLU(0.2), tanh.
+
+    BatchNorm follows every hidden Dense but the first, as in the classic
+    PyTorch GAN for 28x28 digits.
+
+    Args:
+        latent_dim: size of the noise vector z.
+        output_shape: shape of one sample, e.g. `(28, 28, 1)`.
+        units: hidden layer sizes.
+        name: model name.
+
+    Returns:
+        A `keras.Model` mapping `(batch, latent_dim)` to `(batch, *output_shape)`
+        in [-1, 1].
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.mlp_generator(latent_dim=100, output_shape=(28, 28, 1))
+    ```
+    """
+    _check_positive("latent_dim", latent_dim)
+    output_shape = _check_shape("output_shape", output_shape)
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i, n in enumerate(units):
+        x = layers.Dense(n)(x)
+        if i > 0:
+            x = layers.BatchNormalization(momentum=0.8)(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Dense(math.prod(output_shape))(x)
+    x = layers.Activation("tanh", dtype="float32")(x)
+    x = layers.Reshape(output_shape)(x)
+    return keras.Model(z, x, name=name)
+
+
+def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), name="mlp_discriminator"):
+    """The MLP discriminator: Dense 512-256-1 with LeakyReLU(0.2), logits out.
+
+    Args:
+        input_shape: shape of one sample.
+        units: hidden layer sizes.
+        name: model name.
+
+    Returns:
+        A `keras.Model` mapping `(batch, *input_shape)` to `(batch, 1)` logits.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.mlp_discriminator(input_shape=(28, 28, 1))
+    ```
+    """
+    input_shape = _check_shape("input_shape", input_shape)
+    x_in = keras.Input(input_shape, name="x")
+    x = layers.Flatten()(x_in)
+    for n in units:
+        x = layers.Dense(n)(x)
+        x = layers.LeakyReLU(0.2)(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(x_in, logits, name=name)
+
+
+def _check_image_shape(name, shape):
+    shape = _check_shape(name, shape, rank=3)
+    if shape[0] % 4 or shape[1] % 4:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected (H, W, C) with H and W "
+            f"multiples of 4. Received: {name}={shape!r}"
+        )
+    return shape
+
+
+def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, name="dcgan_generator"):
+    """A DCGAN generator for any H x W x C image, H and W multiples of 4.
+
+    Dense to (H/4, W/4, 2*filters), then two stride-2 transposed convolutions
+    (BatchNorm and LeakyReLU(0.2) between them), tanh out.
+
+    Args:
+        latent_dim: size of z.
+        output_shape: `(H, W, C)`, H and W multiples of 4.
+        filters: width of the last hidden convolution.
+        name: model name.
+
+    Returns:
+        A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)` in [-1, 1].
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.dcgan_generator(latent_dim=64, output_shape=(32, 32, 3))
+    ```
+    """
+    _check_positive("latent_dim", latent_dim)
+    _check_positive("filters", filters)
+    h, w, c = _check_image_shape("output_shape", output_shape)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense((h // 4) * (w // 4) * filters * 2, use_bias=False)(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Reshape((h // 4, w // 4, filters * 2))(x)
+    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2DTranspose(c, 4, strides=2, padding="same")(x)
+    x = layers.Activation("tanh", dtype="float32")(x)
+    return keras.Model(z, x, name=name)
+
+
+def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, name="dcgan_discriminator"):
+    """A DCGAN discriminator: two stride-2 convolutions, LeakyReLU(0.2), logits out.
+
+    Args:
+        input_shape: `(H, W, C)`, H and W multiples of 4.
+        filters: width of the first convolution (the second has twice as many).
+        dropout: dropout rate after each convolution (0 disables it).
+        name: model name.
+
+    Returns:
+        A `keras.Model` mapping `(batch, H, W, C)` to `(batch, 1)` logits.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.dcgan_discriminator(input_shape=(32, 32, 3))
+    ```
+    """
+    _check_positive("filters", filters)
+    input_shape = _check_image_shape("input_shape", input_shape)
+    x_in = keras.Input(input_shape, name="x")
+    x = x_in
+    for f in (filters, filters * 2):
+        x = layers.Conv2D(f, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(x_in, logits, name=name)
+
+
+def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), name="toy_generator"):
+    """A small MLP generator for 1D and 2D toy distributions (linear output).
+
+    Args:
+        latent_dim: size of z.
+        output_dim: dimension of one sample (1 for `gaussian_1d`, 2 for the
+            2D mixtures).
+        units: hidden layer sizes (ReLU).
+        name: model name.
+
+    Returns:
+        A `keras.Model` from `(batch, latent_dim)` to `(batch, output_dim)`.
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.toy_generator(latent_dim=4, output_dim=1)
+    ```
+    """
+    _check_positive("latent_dim", latent_dim)
+    _check_positive("output_dim", output_dim)
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for n in units:
+        x = layers.Dense(n, activation="relu")(x)
+    x = layers.Dense(output_dim, dtype="float32", name="sample")(x)
+    return keras.Model(z, x, name=name)
+
+
+def toy_discriminator(input_dim=2, units=(64, 64), name="toy_discriminator"):
+    """A small MLP discriminator for 1D and 2D toy data (LeakyReLU(0.2), logits).
+
+    Args:
+        input_dim: dimension of one sample.
+        units: hidden layer sizes.
+        name: model name.
+
+    Returns:
+        A `keras.Model` from `(batch, input_dim)` to `(batch, 1)` logits.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.toy_discriminator(input_dim=1)
+    ```
+    """
+    _check_positive("input_dim", input_dim)
+    x_in = keras.Input((input_dim,), name="x")
+    x = x_in
+    for n in units:
+        x = layers.Dense(n)(x)
+        x = layers.LeakyReLU(0.2)(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(x_in, logits, name=name)
+
+
+def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, name="patchgan_discriminator"):
+    """A PatchGAN discriminator (pix2pix): a map of logits, one per patch.
+
+    `n_layers` stride-2 4x4 convolutions (BatchNorm after all but the first,
+    LeakyReLU(0.2)), then a stride-1 4x4 convolution to one logit channel.
+
+    Args:
+        input_shape: `(H, W, C)`; H and W must be divisible by `2**n_layers`.
+        filters: width of the first convolution, doubling per layer (capped
+            at 8x).
+        n_layers: number of downsampling convolutions.
+        name: model name.
+
+    Returns:
+        A `keras.Model` from `(batch, H, W, C)` to
+        `(batch, H / 2**n_layers, W / 2**n_layers, 1)` logits.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.patchgan_discriminator((64, 64, 3))  # 8x8 logits
+    ```
+    """
+    _check_positive("filters", filters)
+    _check_positive("n_layers", n_layers)
+    h, w, c = _check_shape("input_shape", input_shape, rank=3)
+    if h % 2**n_layers or w % 2**n_layers:
+        raise ValueError(
+            "Invalid value for argument `input_shape`: expected H and W divisible by "
+            f"2**n_layers={2**n_layers}. Received: input_shape={tuple(input_shape)!r}"
+        )
+    x_in = keras.Input((h, w, c), name="x")
+    x = x_in
+    for i in range(n_layers):
+        x = layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same")(x)
+        if i > 0:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+    logits = layers.Conv2D(1, 4, padding="same", dtype="float32", name="logits")(x)
+    return keras.Model(x_in, logits, name=name)
