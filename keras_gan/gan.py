@@ -334,6 +334,14 @@ class GAN(keras.Model):
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_logits, "float32")))
         return {m.name: m.result() for m in self.metrics}
 
+    @property
+    def inference_generator(self):
+        """The generator used by `generate()`, sample grids and export.
+
+        The EMA copy of G when the model keeps one (`ema_generator`), else G.
+        """
+        return getattr(self, "ema_generator", None) or self.generator
+
     def call(self, z, training=False):
         """Runs the generator: `gan(z)` is `gan.generator(z)`."""
         return self.generator(z, training=training)
@@ -393,7 +401,7 @@ class GAN(keras.Model):
                 f"Received: z with shape {tuple(z.shape)}"
             )
         out = [
-            ops.convert_to_numpy(self.generator(z[i: i + batch_size], training=False))
+            ops.convert_to_numpy(self.inference_generator(z[i: i + batch_size], training=False))
             for i in range(0, z.shape[0], batch_size)
         ]
         return np.concatenate(out).astype("float32")
