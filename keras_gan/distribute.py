@@ -1,5 +1,9 @@
 """tf.distribute helpers: pick a strategy by name, and tell the chief worker.
 
+Build and compile the GAN inside `strategy.scope()`, then call plain `fit`:
+`GAN.compile` builds both optimizers there, `GAN.sample_noise` gives every
+replica its own noise and the losses are divided by the replica count.
+
 Keras 3 callbacks have no chief logic (KERAS3_GAN_NOTES: "tf.distribute"):
 anything that writes files (checkpoints, exports, sample grids) asks
 `is_chief()` first.
@@ -29,3 +33,71 @@ def is_chief(strategy=None):
         return True
     has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
     return task_type == "worker" and task_id == 0 and not has_chief
+
+
+STRATEGY_NAMES = ("default", "mirrored", "multiworker")
+
+
+def strategy_from_name(name):
+    """Returns a `tf.distribute.Strategy` from its name.
+
+    Args:
+        name: `"default"` (no distribution: the current default strategy),
+            `"mirrored"` (`MirroredStrategy` over all local GPUs, or the CPU
+            when there is none) or `"multiworker"`
+            (`MultiWorkerMirroredStrategy`; the cluster and this process's
+            task are read from the `TF_CONFIG` environment variable).
+
+    Returns:
+        A `tf.distribute.Strategy`. Build and compile the GAN inside its
+        `scope()`.
+
+    Example:
+
+    ```python
+    strategy = keras_gan.distribute.strategy_from_name("mirrored")
+    with strategy.scope():
+        gan = keras_gan.GAN(generator, discriminator)
+        gan.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(2e-4))
+    gan.fit(dataset, epochs=10)
+    ```
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        _check_tf_config()
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(
+        f"Invalid value for argument `strategy`: expected one of {list(STRATEGY_NAMES)}. "
+        f"Received: strategy={name!r}"
+    )
+
+
+def _check_tf_config():
+    """Fails early and clearly when TF_CONFIG cannot describe this worker."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ValueError(
+            "Invalid value for argument `strategy`: 'multiworker' reads the cluster "
+            "from the TF_CONFIG environment variable, expected a JSON object like "
+            '{"cluster": {"worker": ["host1:port", "host2:port"]}, '
+            '"task": {"type": "worker", "index": 0}}. Received: TF_CONFIG is not set'
+        )
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError:
+        config = None
+    if (
+        not isinstance(config, dict)
+        or not isinstance(config.get("cluster"), dict)
+        or not isinstance(config.get("task"), dict)
+        or "type" not in config["task"]
+        or "index" not in config["task"]
+    ):
+        raise ValueError(
+            "Invalid value for environment variable `TF_CONFIG`: expected a JSON "
+            'object with "cluster" ({"worker": ["host:port", ...]}) and "task" '
+            f'({{"type": "worker", "index": 0}}). Received: TF_CONFIG={raw!r}'
+        )

@@ -39,6 +39,21 @@ def _sample_shape(model, which):
     return None if shape is None else tuple(shape[1:])
 
 
+def _stateless_normal(shape, seed):
+    """N(0, 1) samples that are the same with and without XLA, on any device.
+
+    `tf.random.stateless_normal` gives other numbers under `jit_compile=True`
+    (XLA turns the random bits into floats its own way); the Philox bits agree
+    everywhere, so this maps them to normals itself (Box-Muller).
+    """
+    bits = tf.random.stateless_uniform(
+        tf.concat([[2], shape], 0), seed, minval=None, maxval=None, dtype=tf.uint32, alg="philox"
+    )
+    # 24 random bits per float, centred in their bin: u is in (0, 1), never 0.
+    u = (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) * 2.0**-24
+    return tf.sqrt(-2.0 * tf.math.log(u[0])) * tf.cos(2.0 * np.pi * u[1])
+
+
 def _uses_float16(*models):
     policies = [keras.mixed_precision.global_policy()] + [m.dtype_policy for m in models]
     return any(p.compute_dtype == "float16" for p in policies)
@@ -232,7 +247,7 @@ class GAN(keras.Model):
         replica_id = tf.distribute.get_replica_context()
         replica_id = 0 if replica_id is None else replica_id.replica_id_in_sync_group
         seed = tf.random.experimental.stateless_fold_in(seed, replica_id)
-        return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
+        return _stateless_normal(tf.stack([n, self.latent_dim]), seed)
 
     # --------------------------------------------------------------- train step
     def _real_samples(self, data):
