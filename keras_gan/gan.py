@@ -54,6 +54,25 @@ def _stateless_normal(shape, seed):
     return tf.sqrt(-2.0 * tf.math.log(u[0])) * tf.cos(2.0 * np.pi * u[1])
 
 
+def _agree_on_overflow(grads):
+    """Makes every replica's gradients non-finite when any replica's are.
+
+    LossScaleOptimizer decides whether to skip a step from the first replica's
+    local gradients only (keras 3.15 `_tf_apply`, merge_call path: CPUs, and
+    GPUs without XLA): an overflow on another replica then reaches the
+    weights as NaN through the gradient all-reduce.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return grads
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None])
+    overflows = context.all_reduce(
+        tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(finite), tf.float32)
+    )
+    poison = tf.where(overflows > 0, float("nan"), 0.0)
+    return [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
+
+
 def _uses_float16(*models):
     policies = [keras.mixed_precision.global_policy()] + [m.dtype_policy for m in models]
     return any(p.compute_dtype == "float16" for p in policies)
@@ -265,6 +284,11 @@ class GAN(keras.Model):
             loss = optimizer.scale_loss(loss)
         return loss
 
+    def _apply_gradients(self, optimizer, grads, variables):
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            grads = _agree_on_overflow(grads)
+        optimizer.apply_gradients(zip(grads, variables))
+
     def _fakes_for_discriminator(self, n):
         z = self.sample_noise(n)
         g = self.generator
@@ -288,7 +312,7 @@ class GAN(keras.Model):
             loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             scaled = self._scale_for_gradient(loss, self.d_optimizer)
         grads = tape.gradient(scaled, d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
+        self._apply_gradients(self.d_optimizer, grads, d_vars)
         self.d_loss_tracker.update_state(loss)
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_logits, "float32")))
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_logits, "float32")))
@@ -311,7 +335,7 @@ class GAN(keras.Model):
             grads = tape.gradient(scaled, g_vars)
         finally:
             self.discriminator.trainable = was_trainable
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        self._apply_gradients(self.g_optimizer, grads, g_vars)
         self.g_loss_tracker.update_state(loss)
         return loss
 
