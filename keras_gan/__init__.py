@@ -2,7 +2,11 @@
 
 from keras_gan import data, losses, networks
 from keras_gan.gan import GAN
+from keras_gan import export, inference, serving
+from keras_gan.export import export_generator
+from keras_gan.inference import load_generator
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "data", "losses", "networks", "__version__"]
+__all__ = ["GAN", "data", "losses", "networks", "__version__",
+           "export", "export_generator", "inference", "load_generator", "serving"]

@@ -1,0 +1,321 @@
+"""Export a generator as a TF Serving SavedModel: `base_path/<version>/`.
+
+The export holds only G (the EMA copy when the GAN keeps one) and these
+signatures, every input and output named and float32 at the boundary even for
+a model trained under `mixed_float16` (KERAS3_GAN_NOTES: "Export / TF Serving":
+`model.export` would give DT_HALF):
+
+==========================  ==============================  =====================
+signature                   inputs                          outputs
+==========================  ==============================  =====================
+`serving_default`           `z` float32 `[None, latent]`    `images` float32
+`generate_from_seeds`       `seeds` int64 `[None]`          `images` float32
+`images_png` (images only)  `seeds` int64 `[None]`          `png_bytes` string
+==========================  ==============================  =====================
+
+A class-conditional generator (two inputs: z and an integer label) gets the
+same three signatures, each with one more input, `label` int32 `[None]`
+(TF Serving's Predict takes exactly a signature's inputs, so there is no
+optional label).
+
+`images` are what G outputs: in `[-1, 1]` for the reference networks (tanh),
+the range the data pipelines scale real images to. `generate_from_seeds`
+draws row `i` from `tf.random.stateless_normal([latent_dim], seed=[seeds[i], 0])`,
+so a seed always gives the same sample, and `gan.generate(1, seed=s)` gives the
+same sample as seed `s`. `png_bytes` ends in `_bytes` so that TF Serving's REST
+API returns it base64-encoded (`{"b64": ...}`); pixels are mapped from the
+generator's output range (`[-1, 1]` unless its last activation is a sigmoid)
+to uint8.
+
+A file `assets.extra/keras_gan.json` beside `saved_model.pb` records the
+latent size, the number of classes, the sample shape and the output range;
+TF Serving ignores it, `keras_gan.load_generator` reads it.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+import keras
+
+from keras_gan._validation import check_positive_int
+
+SIGNATURE_Z = "serving_default"
+SIGNATURE_SEEDS = "generate_from_seeds"
+SIGNATURE_PNG = "images_png"
+METADATA_PATH = os.path.join("assets.extra", "keras_gan.json")
+_TEMP_PREFIX = ".tmp-keras-gan-"
+
+
+def _invalid(message, received):
+    return ValueError(
+        f"Invalid value for argument `gan_or_generator`: expected {message}. Received: {received}"
+    )
+
+
+def _resolve(gan_or_generator):
+    """Returns `(generator, num_classes, latent_dim_hint)` for a GAN or a generator."""
+    obj = gan_or_generator
+    if not isinstance(obj, keras.Model):
+        raise _invalid(
+            "a keras_gan.GAN or a generator keras.Model",
+            f"gan_or_generator={obj!r} of type {type(obj).__name__}",
+        )
+    if hasattr(obj, "inference_generator"):
+        generator = obj.inference_generator
+        return generator, getattr(obj, "num_classes", None), getattr(obj, "latent_dim", None)
+    return obj, getattr(obj, "num_classes", None), None
+
+
+def _generator_inputs(generator, latent_dim_hint, num_classes):
+    """Reads `(latent_dim, z_dtype, label_shape)` from G's inputs.
+
+    `label_shape` is None for an unconditional G, else the per-sample shape
+    of its label input (`()` or `(1,)`).
+    """
+    if not generator.built:
+        raise _invalid(
+            "a built generator (call it once or build it from a keras.Input)",
+            f"unbuilt model {generator.name!r}",
+        )
+    try:
+        inputs = list(generator.inputs)
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        # A subclassed G has no symbolic inputs: trust the GAN's latent_dim.
+        if latent_dim_hint is None:
+            raise _invalid(
+                "a generator with known inputs (a functional keras.Model, or a "
+                "keras_gan.GAN, which knows latent_dim)",
+                f"model {generator.name!r} without symbolic inputs",
+            )
+        return latent_dim_hint, "float32", (() if num_classes else None)
+    if len(inputs) > 2:
+        raise _invalid(
+            "a generator with one input (z) or two (z, label)",
+            f"model {generator.name!r} with {len(inputs)} inputs",
+        )
+    if len(inputs) == 2:
+        # The label is the integer input; the order is (z, label) otherwise.
+        ints = [i for i, t in enumerate(inputs) if "int" in str(t.dtype)]
+        label_index = ints[0] if len(ints) == 1 else 1
+        z_input, label_input = inputs[1 - label_index], inputs[label_index]
+        label_shape = tuple(label_input.shape[1:])
+        if label_shape not in ((), (1,)):
+            raise _invalid(
+                "a label input of shape (batch,) or (batch, 1)",
+                f"label input of shape {tuple(label_input.shape)}",
+            )
+    else:
+        z_input, label_shape = inputs[0], None
+    z_shape = tuple(z_input.shape)
+    if len(z_shape) != 2 or z_shape[1] is None:
+        raise _invalid(
+            "a z input of shape (batch, latent_dim)", f"z input of shape {z_shape}"
+        )
+    return int(z_shape[1]), str(z_input.dtype), label_shape
+
+
+def _output_range(generator):
+    """G's output range, read from its last activation: sigmoid -> [0, 1], else [-1, 1]."""
+    for layer in reversed(generator.layers):
+        activation = getattr(layer, "activation", None)
+        if activation is None:
+            continue
+        name = getattr(activation, "__name__", str(activation))
+        return (0.0, 1.0) if name == "sigmoid" else (-1.0, 1.0)
+    return (-1.0, 1.0)
+
+
+def _is_image(sample_shape):
+    # tf.io.encode_png takes HxWxC with 1-4 channels.
+    return len(sample_shape) == 3 and sample_shape[-1] in (1, 2, 3, 4)
+
+
+def _noise_from_seeds(seeds, latent_dim):
+    zero = tf.zeros((), tf.int64)
+    return tf.map_fn(
+        lambda s: tf.random.stateless_normal([latent_dim], seed=tf.stack([s, zero])),
+        seeds,
+        fn_output_signature=tf.TensorSpec([latent_dim], tf.float32),
+    )
+
+
+def _to_png(images, low, high):
+    pixels = (tf.clip_by_value(images, low, high) - low) * (255.0 / (high - low))
+    pixels = tf.cast(tf.round(pixels), tf.uint8)
+    return tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string))
+
+
+def _build_archive(generator, latent_dim, z_dtype, label_shape, pixel_range):
+    conditional = label_shape is not None
+
+    def run(z, label=None):
+        args = [tf.cast(z, z_dtype)]
+        if conditional:
+            label = tf.cast(label, tf.int32)
+            args.append(tf.reshape(label, (-1,) + label_shape))
+        images = generator(args if conditional else args[0], training=False)
+        # Cast: a mixed_float16 G may still compute in float16 inside.
+        return tf.cast(images, tf.float32)
+
+    z_spec = tf.TensorSpec((None, latent_dim), tf.float32, name="z")
+    seeds_spec = tf.TensorSpec((None,), tf.int64, name="seeds")
+    label_spec = [tf.TensorSpec((None,), tf.int32, name="label")] if conditional else []
+
+    def from_z(z, *label):
+        return {"images": run(z, *label)}
+
+    def from_seeds(seeds, *label):
+        return {"images": run(_noise_from_seeds(seeds, latent_dim), *label)}
+
+    def png(seeds, *label):
+        images = run(_noise_from_seeds(seeds, latent_dim), *label)
+        return {"png_bytes": _to_png(images, *pixel_range)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.add_endpoint(SIGNATURE_Z, from_z, [z_spec] + label_spec)
+    archive.add_endpoint(SIGNATURE_SEEDS, from_seeds, [seeds_spec] + label_spec)
+    sample_shape = tuple(generator.compute_output_spec(
+        keras.KerasTensor((1, latent_dim)) if not conditional
+        else [keras.KerasTensor((1, latent_dim)), keras.KerasTensor((1,) + label_shape, "int32")]
+    ).shape[1:])
+    signatures = [SIGNATURE_Z, SIGNATURE_SEEDS]
+    if _is_image(sample_shape):
+        archive.add_endpoint(SIGNATURE_PNG, png, [seeds_spec] + label_spec)
+        signatures.append(SIGNATURE_PNG)
+    return archive, sample_shape, signatures
+
+
+def versions(base_path):
+    """The integer version directories under `base_path`, ascending.
+
+    Args:
+        base_path: a model's base directory (TF Serving's `model_base_path`).
+
+    Returns:
+        A sorted list of ints; empty when `base_path` does not exist.
+
+    Example:
+
+    ```python
+    keras_gan.export.versions("saved_models/digits")  # [1, 2]
+    ```
+    """
+    if not os.path.isdir(base_path):
+        return []
+    return sorted(
+        int(name) for name in os.listdir(base_path)
+        if name.isdigit() and os.path.isdir(os.path.join(base_path, name))
+    )
+
+
+def _publish(staging, target, overwrite):
+    """Renames the complete `staging` directory to `target` (same filesystem)."""
+    if not os.path.exists(target):
+        os.rename(staging, target)
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f"Version directory {target!r} already exists: pass `overwrite=True` "
+            "to replace it, or `version=None` for the next version."
+        )
+    # rename() cannot replace a non-empty directory: move the old one aside
+    # first, and put it back if the new one cannot take its place.
+    old = tempfile.mkdtemp(prefix=_TEMP_PREFIX + "old-", dir=os.path.dirname(target))
+    os.rmdir(old)
+    os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_metadata(directory, metadata):
+    path = os.path.join(directory, METADATA_PATH)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(metadata, f, indent=2)
+
+
+def export_generator(gan_or_generator, base_path, version=None, overwrite=False):
+    """Exports a generator as a TF Serving SavedModel at `base_path/<version>/`.
+
+    The version directory appears complete or not at all: the SavedModel is
+    written to a hidden temporary directory inside `base_path` (the same
+    filesystem; TF Serving ignores non-integer names) and renamed into place.
+    A failure leaves no version directory behind.
+
+    Args:
+        gan_or_generator: a `keras_gan.GAN` (its `inference_generator`, the
+            EMA copy when it keeps one, is exported) or a built generator
+            `keras.Model` with input z `(batch, latent_dim)`, or inputs
+            `[z, label]` for a class-conditional generator. Built in a
+            `tf.distribute` scope or not.
+        base_path: the model's base directory (TF Serving's
+            `model_base_path`), created if missing. A local path.
+        version: a positive integer; None takes the next integer after the
+            highest present (1 for a new base directory).
+        overwrite: replace an existing version directory. Without it, an
+            existing version raises `FileExistsError`.
+
+    Returns:
+        The path of the written version directory.
+
+    Example:
+
+    ```python
+    path = keras_gan.export_generator(gan, "saved_models/digits")
+    g = keras_gan.load_generator("saved_models/digits")
+    images = g.from_seeds([0, 1, 2])
+    ```
+    """
+    generator, num_classes, latent_dim_hint = _resolve(gan_or_generator)
+    latent_dim, z_dtype, label_shape = _generator_inputs(generator, latent_dim_hint, num_classes)
+    if not isinstance(base_path, (str, os.PathLike)) or not str(base_path):
+        raise ValueError(
+            "Invalid value for argument `base_path`: expected a directory path. "
+            f"Received: base_path={base_path!r}"
+        )
+    base_path = os.fspath(base_path)
+    if os.path.exists(base_path) and not os.path.isdir(base_path):
+        raise ValueError(
+            "Invalid value for argument `base_path`: expected a directory. "
+            f"Received: base_path={base_path!r}, an existing file"
+        )
+    if version is None:
+        version = (versions(base_path) or [0])[-1] + 1
+    version = check_positive_int("version", version)
+    target = os.path.join(base_path, str(version))
+    if os.path.exists(target) and not overwrite:
+        raise FileExistsError(
+            f"Version directory {target!r} already exists: pass `overwrite=True` "
+            "to replace it, or `version=None` for the next version."
+        )
+    pixel_range = _output_range(generator)
+    archive, sample_shape, signatures = _build_archive(generator, latent_dim, z_dtype, label_shape, pixel_range)
+    os.makedirs(base_path, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=base_path)
+    try:
+        archive.write_out(staging, verbose=False)
+        _write_metadata(staging, {
+            "format": "keras_gan.generator/1",
+            "latent_dim": latent_dim,
+            "num_classes": None if num_classes is None else int(num_classes),
+            "conditional": label_shape is not None,
+            "sample_shape": list(sample_shape),
+            "output_range": list(pixel_range),
+            "signatures": signatures,
+            "generator_name": generator.name,
+            "tensorflow_version": tf.__version__,
+        })
+        _publish(staging, target, overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -1,0 +1,253 @@
+"""Load an exported generator and run it, with TensorFlow alone.
+
+This module imports only the standard library, numpy and tensorflow: never
+keras nor another keras_gan module, so a serving client can copy this one
+file and load generators written by `keras_gan.export_generator` without
+installing keras-gan.
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+_METADATA_PATH = os.path.join("assets.extra", "keras_gan.json")
+
+
+def _is_saved_model(directory):
+    return os.path.isfile(os.path.join(directory, "saved_model.pb"))
+
+
+def resolve_version_dir(path):
+    """The SavedModel directory for `path`: itself, or the latest version under it.
+
+    Args:
+        path: a version directory (holding `saved_model.pb`) or a base
+            directory of integer version directories (TF Serving's layout).
+
+    Returns:
+        The path of the version directory to load.
+
+    Example:
+
+    ```python
+    resolve_version_dir("saved_models/digits")  # 'saved_models/digits/3'
+    ```
+    """
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(
+            f"Invalid value for argument `path`: expected an exported generator's base "
+            f"or version directory. Received: path={path!r}, which does not exist"
+        )
+    if _is_saved_model(path):
+        return path
+    found = sorted(
+        int(name) for name in os.listdir(path)
+        if name.isdigit() and _is_saved_model(os.path.join(path, name))
+    )
+    if not found:
+        raise FileNotFoundError(
+            f"Invalid value for argument `path`: expected a directory holding "
+            f"`saved_model.pb` or integer version directories that do. Received: "
+            f"path={path!r} with neither"
+        )
+    return os.path.join(path, str(found[-1]))
+
+
+class ExportedGenerator:
+    """A generator loaded from a SavedModel export, returning numpy arrays.
+
+    Built by `load_generator`. Every method runs one of the export's
+    signatures, the same graphs TF Serving runs.
+
+    Attributes:
+        path: the version directory loaded.
+        version: its integer version, or None when its name is not one.
+        latent_dim: size of z.
+        num_classes: number of classes of a class-conditional generator
+            (None when unconditional or unknown).
+        conditional: whether every call needs `labels`.
+        sample_shape: shape of one sample, e.g. `(8, 8, 1)`.
+        output_range: `(low, high)` of the generator's output, e.g. `(-1, 1)`.
+        signatures: the loaded `tf.saved_model` signatures by name.
+    """
+
+    def __init__(self, path):
+        self.path = resolve_version_dir(path)
+        name = os.path.basename(os.path.normpath(self.path))
+        self.version = int(name) if name.isdigit() else None
+        self._model = tf.saved_model.load(self.path)
+        self.signatures = dict(self._model.signatures)
+        if "serving_default" not in self.signatures:
+            raise ValueError(
+                f"The SavedModel at {self.path!r} has no `serving_default` signature: "
+                "it was not written by keras_gan.export_generator."
+            )
+        inputs = self._inputs("serving_default")
+        if "z" not in inputs:
+            raise ValueError(
+                f"The SavedModel at {self.path!r}: expected a `serving_default` signature "
+                f"with input `z`. Received inputs {sorted(inputs)}"
+            )
+        self.latent_dim = int(inputs["z"].shape[1])
+        self.conditional = "label" in inputs
+        metadata = {}
+        metadata_path = os.path.join(self.path, _METADATA_PATH)
+        if os.path.isfile(metadata_path):
+            with open(metadata_path) as f:
+                metadata = json.load(f)
+        self.num_classes = metadata.get("num_classes")
+        output = self.signatures["serving_default"].structured_outputs["images"]
+        self.sample_shape = tuple(metadata.get("sample_shape") or output.shape[1:])
+        self.output_range = tuple(metadata.get("output_range") or (-1.0, 1.0))
+
+    def _inputs(self, signature):
+        return self.signatures[signature].structured_input_signature[1]
+
+    def __repr__(self):
+        return (
+            f"ExportedGenerator(path={self.path!r}, latent_dim={self.latent_dim}, "
+            f"num_classes={self.num_classes}, sample_shape={self.sample_shape})"
+        )
+
+    # ------------------------------------------------------------------ checks
+    def _labels(self, labels, n):
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError(
+                    "Invalid value for argument `labels`: this generator is unconditional "
+                    f"and takes no labels. Received: labels={labels!r}"
+                )
+            return {}
+        if labels is None:
+            raise ValueError(
+                "Invalid value for argument `labels`: this generator is class-conditional; "
+                f"expected one integer label per sample ({n}). Received: labels=None"
+            )
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full((n,), labels)
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"Invalid value for argument `labels`: expected {n} integers. "
+                f"Received: labels of shape {labels.shape} and dtype {labels.dtype}"
+            )
+        if self.num_classes is not None and n and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(
+                f"Invalid value for argument `labels`: expected integers in "
+                f"[0, {self.num_classes}). Received: labels from {labels.min()} to {labels.max()}"
+            )
+        return {"label": tf.constant(labels, tf.int32)}
+
+    def _seeds(self, seeds):
+        seeds = np.asarray(seeds)
+        if seeds.ndim == 0:
+            seeds = seeds.reshape(1)
+        if seeds.ndim != 1 or not (np.issubdtype(seeds.dtype, np.integer) or seeds.size == 0):
+            raise ValueError(
+                "Invalid value for argument `seeds`: expected a list of integers. "
+                f"Received: seeds of shape {seeds.shape} and dtype {seeds.dtype}"
+            )
+        return tf.constant(seeds.astype(np.int64), tf.int64)
+
+    # ---------------------------------------------------------------- sampling
+    def __call__(self, z, labels=None):
+        """Generates one sample per row of `z` (signature `serving_default`).
+
+        Args:
+            z: float array of shape `(n, latent_dim)`.
+            labels: `n` integer class labels (class-conditional generators only).
+
+        Returns:
+            A float32 numpy array of shape `(n, *sample_shape)`.
+
+        Example:
+
+        ```python
+        images = g(np.random.normal(size=(4, g.latent_dim)))
+        ```
+        """
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"Invalid value for argument `z`: expected shape (n, {self.latent_dim}). "
+                f"Received: z with shape {z.shape}"
+            )
+        out = self.signatures["serving_default"](z=tf.constant(z), **self._labels(labels, len(z)))
+        return out["images"].numpy()
+
+    def from_seeds(self, seeds, labels=None):
+        """Generates one sample per seed (signature `generate_from_seeds`).
+
+        The same seed always gives the same sample: the noise is
+        `stateless_normal([latent_dim], seed=[seed, 0])`, drawn in the graph.
+
+        Args:
+            seeds: integers (int64), one per sample.
+            labels: one integer class label per seed (class-conditional only).
+
+        Returns:
+            A float32 numpy array of shape `(len(seeds), *sample_shape)`.
+
+        Example:
+
+        ```python
+        images = g.from_seeds([0, 1, 2, 3])
+        ```
+        """
+        seeds = self._seeds(seeds)
+        out = self.signatures["generate_from_seeds"](
+            seeds=seeds, **self._labels(labels, int(seeds.shape[0]))
+        )
+        return out["images"].numpy()
+
+    def png_from_seeds(self, seeds, labels=None):
+        """PNG files, one per seed (signature `images_png`, image generators only).
+
+        Args:
+            seeds: integers, one per sample.
+            labels: one integer class label per seed (class-conditional only).
+
+        Returns:
+            A list of `bytes`, each a PNG file.
+
+        Example:
+
+        ```python
+        open("sample.png", "wb").write(g.png_from_seeds([7])[0])
+        ```
+        """
+        if "images_png" not in self.signatures:
+            raise ValueError(
+                f"This export has no `images_png` signature: its samples of shape "
+                f"{self.sample_shape} are not images."
+            )
+        seeds = self._seeds(seeds)
+        out = self.signatures["images_png"](seeds=seeds, **self._labels(labels, int(seeds.shape[0])))
+        return [bytes(b) for b in out["png_bytes"].numpy()]
+
+
+def load_generator(path):
+    """Loads a generator exported by `keras_gan.export_generator`.
+
+    Uses `tf.saved_model.load` only: the process needs TensorFlow and numpy,
+    not keras-gan's training code.
+
+    Args:
+        path: a base directory (its highest integer version is loaded) or a
+            version directory.
+
+    Returns:
+        An `ExportedGenerator`: `g(z)`, `g.from_seeds(seeds)`,
+        `g.png_from_seeds(seeds)`, `g.latent_dim`, `g.num_classes`.
+
+    Example:
+
+    ```python
+    g = keras_gan.load_generator("saved_models/digits")
+    images = g.from_seeds([0, 1, 2])      # (3, 8, 8, 1) in [-1, 1]
+    ```
+    """
+    return ExportedGenerator(path)
