@@ -17,6 +17,13 @@ then `g_steps` G updates:
   taken over G's variables only. A frozen BatchNormalization layer runs in
   inference mode (KERAS3_GAN_NOTES: "Freezing D"), so in the G phase a D with
   BatchNorm normalises with its moving statistics and does not update them.
+- Stabilisers (see `GAN` and `GAN.compile`): gradient penalties in the D
+  phase (`keras_gan.penalties`), an EMA copy of G updated after each G
+  update (`ema_decay`), PacGAN packing (`pack`), differentiable augmentation
+  of everything D sees (`augment`), and a warm-up schedule
+  (`warmup_g_steps`, `warmup_d_steps`).
+- Conditional GAN (`num_classes`): data is `(x, y)`; G takes `[z, label]`,
+  D takes `[x, label]`, and each fake gets the label of its real slice.
 """
 
 import numpy as np
@@ -24,18 +31,26 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan import augment as augment_module
 from keras_gan import losses as losses_module
+from keras_gan import penalties as penalties_module
 from keras_gan._validation import check_positive_int, validate_training_data
+from keras_gan.layers import PackSamples
+
+_PHASES = ("warmup_g", "warmup_d", "regular")
 
 
-def _sample_shape(model, which):
-    """The per-sample shape of a model's single input or output, or None."""
+def _sample_shape(model, which, index=None):
+    """The per-sample shape of a model's single input or output (or input `index`), or None."""
     try:
         shape = model.input_shape if which == "input" else model.output_shape
     except (AttributeError, ValueError):
         return None
     if isinstance(shape, list):
-        shape = shape[0] if len(shape) == 1 else None
+        if index is not None:
+            shape = shape[index] if index < len(shape) else None
+        else:
+            shape = shape[0] if len(shape) == 1 else None
     return None if shape is None else tuple(shape[1:])
 
 
@@ -91,6 +106,22 @@ class GAN(keras.Model):
             given, it must match it.
         seed: seed of the model's `keras.random.SeedGenerator`, the source of
             all training noise (its state is saved with the model).
+        num_classes: makes a class-conditional GAN: G takes `[z, label]`
+            and D takes `[x, label]` (labels int32 of shape `(batch,)`, see
+            `keras_gan.networks.conditional_generator`), and `fit` needs
+            `(x, y)` data. None for an unconditional GAN.
+        ema_decay: keep `gan.ema_generator`, an exponential moving average
+            of G's weights (`w_ema = decay * w_ema + (1 - decay) * w` after
+            every G update; BatchNorm statistics are copied), used by
+            `generate()`, sample grids and export. E.g. 0.999; None for no
+            EMA.
+        pack: PacGAN packing: D judges `pack` samples at once, concatenated
+            along the last axis (`keras_gan.layers.PackSamples`), so D must
+            take `pack` times G's channels
+            (`keras_gan.networks.packed_discriminator`). 1 for no packing.
+        augment: differentiable augmentation of real and fake images before
+            D, in both phases: a policy such as `"translation,cutout,color"`
+            or a layer (`keras_gan.augment.DiffAugment`). None for none.
 
     Example:
 
@@ -104,9 +135,22 @@ class GAN(keras.Model):
     gan.fit(keras_gan.data.gaussian_1d(batch_size=128), epochs=5)
     samples = gan.generate(1000, seed=0)
     ```
+
+    Conditional, with stabilisers:
+
+    ```python
+    nets = keras_gan.networks
+    gan = keras_gan.GAN(nets.conditional_generator("dcgan", 64, (8, 8, 1), 10),
+                        nets.conditional_discriminator("dcgan", (8, 8, 1), 10),
+                        num_classes=10, ema_decay=0.999, augment="translation,color")
+    gan.compile("adam", "adam", penalties=[keras_gan.penalties.R1(1.0)])
+    gan.fit(keras_gan.data.digits(), epochs=5)
+    sevens = gan.generate(16, labels=7, seed=0)
+    ```
     """
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=None,
+                 num_classes=None, ema_decay=None, pack=1, augment=None, **kwargs):
         super().__init__(**kwargs)
         for arg, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, keras.Model):
@@ -120,7 +164,28 @@ class GAN(keras.Model):
                     "(build it or give it a keras.Input). "
                     f"Received: unbuilt model {net.name!r}"
                 )
-        g_in = _sample_shape(generator, "input")
+        self.num_classes = None if num_classes is None else check_positive_int("num_classes", num_classes)
+        conditional = self.num_classes is not None
+        for arg, net, first in (("generator", generator, "z"), ("discriminator", discriminator, "x")):
+            count = len(getattr(net, "inputs", None) or ()) or None
+            if count is not None and count != (2 if conditional else 1):
+                expected = (
+                    f"a model with inputs [{first}, label] for a conditional GAN "
+                    f"(num_classes={self.num_classes})" if conditional
+                    else "a model with one input (pass `num_classes` for a conditional GAN)"
+                )
+                raise ValueError(
+                    f"Invalid value for argument `{arg}`: expected {expected}. "
+                    f"Received: a model with {count} inputs"
+                )
+        self.pack = check_positive_int("pack", pack)
+        if self.pack > 1 and conditional:
+            raise ValueError(
+                "Invalid value for argument `pack`: PacGAN packing is not supported by a "
+                f"conditional GAN; expected 1. Received: pack={pack}"
+            )
+        index = 0 if conditional else None
+        g_in = _sample_shape(generator, "input", index)
         if latent_dim is None:
             if not g_in or len(g_in) != 1 or g_in[0] is None:
                 raise ValueError(
@@ -134,12 +199,29 @@ class GAN(keras.Model):
                 f"Invalid value for argument `latent_dim`: expected the generator's "
                 f"input size {g_in[0]}. Received: latent_dim={latent_dim}"
             )
-        g_out, d_in = _sample_shape(generator, "output"), _sample_shape(discriminator, "input")
-        if g_out is not None and d_in is not None and g_out != d_in:
+        g_out = _sample_shape(generator, "output")
+        d_in = _sample_shape(discriminator, "input", index)
+        packed = None if g_out is None else g_out[:-1] + (g_out[-1] * self.pack,)
+        if packed is not None and d_in is not None and packed != d_in:
             raise ValueError(
                 f"The generator's samples have shape {g_out} but the discriminator "
-                f"expects inputs of shape {d_in}: they must match."
+                f"expects inputs of shape {d_in}: they must match"
+                + (f" once packed by pack={self.pack}, i.e. {packed}." if self.pack > 1 else ".")
             )
+        # The shape of one sample of the training data.
+        self._data_shape = g_out if g_out is not None else (d_in if self.pack == 1 else None)
+        if ema_decay is not None:
+            try:
+                ema_decay = float(ema_decay)
+            except (TypeError, ValueError):
+                ema_decay = -1.0
+            if not 0.0 <= ema_decay < 1.0:
+                raise ValueError(
+                    "Invalid value for argument `ema_decay`: expected a float in [0, 1) "
+                    f"(e.g. 0.999) or None. Received: ema_decay={ema_decay!r}"
+                )
+        self.ema_decay = ema_decay
+        self.augment = augment_module.get(augment)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
@@ -148,15 +230,35 @@ class GAN(keras.Model):
         self._eval_seed_generator = keras.random.SeedGenerator(
             None if seed is None else seed + 1, name="eval_noise_seed"
         )
+        self.packer = PackSamples(self.pack, name="pack") if self.pack > 1 else None
         z = keras.Input((latent_dim,), name="z")
-        self.combined = keras.Model(z, discriminator(generator(z)), name="combined")
+        label = keras.Input((), dtype="int32", name="label") if conditional else None
+        g_inputs = z if label is None else [z, label]
+        # G -> augment -> pack -> D: the G phase sees what D sees in its phase.
+        self.combined = keras.Model(
+            g_inputs, self._discriminate(self._d_input(generator(g_inputs), None), label),
+            name="combined",
+        )
+        self.ema_generator = None
+        if ema_decay is not None:
+            # recursive=True: nested models (conditional networks) get their own
+            # weights instead of sharing G's.
+            self.ema_generator = keras.models.clone_model(generator, recursive=True)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.penalty_tracker = keras.metrics.Mean(name="d_penalty")
         self.d_steps = 1
         self.g_steps = 1
         self.gan_loss = None
+        self.penalties = []
+        self.warmup_g_steps = 0
+        self.warmup_d_steps = 0
+        # The schedule's phase, read when train_step is traced (see `fit`).
+        self._phase = "regular"
         # Every variable exists already: a strategy's symbolic build has
         # nothing to do (KERAS3_GAN_NOTES: "tf.distribute", keras#20164).
         self.built = True
@@ -169,6 +271,9 @@ class GAN(keras.Model):
         loss="non_saturating",
         d_steps=1,
         g_steps=1,
+        penalties=None,
+        warmup_g_steps=0,
+        warmup_d_steps=0,
         **kwargs,
     ):
         """Configures both optimizers, the adversarial loss and the update ratio.
@@ -183,6 +288,18 @@ class GAN(keras.Model):
             d_steps: D updates per batch (k); each sees its own slice of the
                 batch.
             g_steps: G updates per batch, after the D updates.
+            penalties: gradient penalties added to D's loss in the D phase: a
+                list of `keras_gan.penalties.Penalty` (or names `"gp"`,
+                `"r1"`), e.g. `[keras_gan.penalties.GradientPenalty(10.0)]`
+                or `[keras_gan.penalties.R1(1.0, interval=16)]`.
+            warmup_g_steps: the schedule from the user's notes: first this
+                many batches of one G update each (no D update), ...
+            warmup_d_steps: ... then this many batches of one D update each on
+                the whole batch (no G update), then the regular `d_steps` /
+                `g_steps` alternation. The phase comes from both optimizers'
+                update counts, so it survives save/load; `fit` applies it
+                (retracing `train_step` at each switch; with
+                `steps_per_execution=N` a phase ends on a multiple of N).
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`).
 
@@ -206,6 +323,20 @@ class GAN(keras.Model):
         self.d_steps = check_positive_int("d_steps", d_steps)
         self.g_steps = check_positive_int("g_steps", g_steps)
         self.gan_loss = losses_module.get(loss)
+        if penalties is None:
+            penalties = []
+        elif isinstance(penalties, (str, dict, penalties_module.Penalty)):
+            penalties = [penalties]
+        self.penalties = [penalties_module.get(p) for p in penalties]
+        for name, value in (("warmup_g_steps", warmup_g_steps), ("warmup_d_steps", warmup_d_steps)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(
+                    f"Invalid value for argument `{name}`: expected a non-negative integer. "
+                    f"Received: {name}={value!r}"
+                )
+        self.warmup_g_steps = int(warmup_g_steps)
+        self.warmup_d_steps = int(warmup_d_steps)
+        self._phase = "regular"
         d_optimizer = keras.optimizers.get(d_optimizer)
         g_optimizer = keras.optimizers.get(g_optimizer)
         if d_optimizer is g_optimizer:
@@ -240,6 +371,9 @@ class GAN(keras.Model):
             "loss": keras.saving.serialize_keras_object(self.gan_loss),
             "d_steps": self.d_steps,
             "g_steps": self.g_steps,
+            "penalties": [keras.saving.serialize_keras_object(p) for p in self.penalties],
+            "warmup_g_steps": self.warmup_g_steps,
+            "warmup_d_steps": self.warmup_d_steps,
         }
 
     def compile_from_config(self, config):
@@ -248,11 +382,15 @@ class GAN(keras.Model):
         config = dict(config)
         for key in ("d_optimizer", "g_optimizer", "loss"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
+        config["penalties"] = [
+            keras.saving.deserialize_keras_object(p) for p in config.get("penalties", [])
+        ]
         self.compile(**config)
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        return trackers + [self.penalty_tracker] if self.penalties else trackers
 
     # -------------------------------------------------------------------- noise
     def sample_noise(self, n, seed_generator=None):
@@ -262,18 +400,35 @@ class GAN(keras.Model):
         so replicas draw different noise (a SeedGenerator alone gives every
         replica the same z: KERAS3_GAN_NOTES, keras#20611).
         """
+        seed = self._replica_seed(seed_generator)
+        return _stateless_normal(tf.stack([n, self.latent_dim]), seed)
+
+    def _replica_seed(self, seed_generator=None):
+        """A stateless seed from the seed generator, with the replica id folded in."""
         seed = (seed_generator or self.seed_generator).next()
         replica_id = tf.distribute.get_replica_context()
         replica_id = 0 if replica_id is None else replica_id.replica_id_in_sync_group
-        seed = tf.random.experimental.stateless_fold_in(seed, replica_id)
-        return _stateless_normal(tf.stack([n, self.latent_dim]), seed)
+        return tf.random.experimental.stateless_fold_in(seed, replica_id)
 
     # --------------------------------------------------------------- train step
     def _real_samples(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        """The real batch as float32 `x`, and int32 labels (None when unconditional)."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = ops.cast(x, "float32")
-        return tf.debugging.assert_all_finite(
+        x = tf.debugging.assert_all_finite(
             x, "Invalid data `x`: it contains NaN or Inf values."
+        )
+        if self.num_classes is None:
+            return x, None
+        if y is None:
+            raise ValueError(self._missing_labels_message())
+        return x, ops.reshape(ops.cast(y, "int32"), (-1,))
+
+    def _missing_labels_message(self):
+        return (
+            f"Invalid data: a conditional GAN (num_classes={self.num_classes}) trains on "
+            "(x, y) pairs with int labels y in [0, num_classes). Received: x without labels "
+            "(pass `fit(x, y)` or a dataset of (x, y) batches)."
         )
 
     def _scale_for_gradient(self, loss, optimizer):
@@ -289,8 +444,9 @@ class GAN(keras.Model):
             grads = _agree_on_overflow(grads)
         optimizer.apply_gradients(zip(grads, variables))
 
-    def _fakes_for_discriminator(self, n):
+    def _fakes_for_discriminator(self, n, labels=None):
         z = self.sample_noise(n)
+        z = z if labels is None else [z, labels]
         g = self.generator
         # Training-mode G whose state updates (BatchNorm statistics) are
         # discarded, and stop_gradient as PyTorch's detach().
@@ -302,15 +458,30 @@ class GAN(keras.Model):
         )
         return ops.stop_gradient(fake)
 
-    def _d_step(self, real):
-        """One D update on `real` and as many fresh fakes; returns the D loss."""
-        fake = self._fakes_for_discriminator(ops.shape(real)[0])
+    def _d_input(self, x, training=True):
+        """What D sees of a batch: augmented (DiffAugment), then packed (PacGAN)."""
+        if self.augment is not None:
+            x = self.augment(x, training=training)
+        return x if self.packer is None else self.packer(x)
+
+    def _discriminate(self, x, labels=None, **kwargs):
+        return self.discriminator(x if labels is None else [x, labels], **kwargs)
+
+    def _d_step(self, real, labels=None):
+        """D phase (Dmain + Dreg): one D update on `real` and as many fresh fakes.
+
+        Fakes get the labels of the real slice (conditional GAN). Returns the
+        adversarial D loss (penalties are logged as `d_penalty`).
+        """
+        fake = self._fakes_for_discriminator(ops.shape(real)[0], labels)
+        real, fake = self._d_input(real), self._d_input(fake)
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            real_logits = self._discriminate(real, labels, training=True)
+            fake_logits = self._discriminate(fake, labels, training=True)
             loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
-            scaled = self._scale_for_gradient(loss, self.d_optimizer)
+            penalty = self._penalty(real, fake, labels)
+            scaled = self._scale_for_gradient(loss + penalty, self.d_optimizer)
         grads = tape.gradient(scaled, d_vars)
         self._apply_gradients(self.d_optimizer, grads, d_vars)
         self.d_loss_tracker.update_state(loss)
@@ -318,55 +489,113 @@ class GAN(keras.Model):
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_logits, "float32")))
         return loss
 
-    def _g_step(self, real):
-        """One G update through `combined` with D frozen; returns the G loss."""
+    def _penalty(self, real, fake, labels):
+        """Dreg: the weighted sum of the penalties on D's inputs (0.0 without any)."""
+        if not self.penalties:
+            return 0.0
+
+        def discriminate(x):
+            return self._discriminate(x, labels, training=True)
+
+        total = 0.0
+        for penalty in self.penalties:
+            value = penalty.weight * penalty(discriminate, real, fake, self._replica_seed())
+            if penalty.interval > 1:
+                # Lazy: a 0/interval factor, not a tf.cond (KERAS3_GAN_NOTES: "Freezing D").
+                due = ops.equal(self.d_optimizer.iterations % penalty.interval, 0)
+                value = value * ops.cast(due, "float32") * float(penalty.interval)
+            total = total + value
+        self.penalty_tracker.update_state(total)
+        return total
+
+    def _g_step(self, real, labels=None):
+        """G phase (Gmain): one G update through `combined` with D frozen.
+
+        Then the EMA copy of G, if any, moves towards G. Returns the G loss.
+        """
         z = self.sample_noise(ops.shape(real)[0])
         g_vars = self.generator.trainable_variables
         was_trainable = self.discriminator.trainable
         self.discriminator.trainable = False
         try:
             with tf.GradientTape() as tape:
-                fake_logits = self.combined(z, training=True)
+                fake_logits = self.combined(z if labels is None else [z, labels], training=True)
                 real_logits = None
                 if self.gan_loss.needs_real_logits_for_g:
-                    real_logits = self.discriminator(real, training=True)
+                    real_logits = self._discriminate(self._d_input(real), labels, training=True)
                 loss = self.gan_loss.generator_loss(fake_logits, real_logits)
                 scaled = self._scale_for_gradient(loss, self.g_optimizer)
             grads = tape.gradient(scaled, g_vars)
         finally:
             self.discriminator.trainable = was_trainable
         self._apply_gradients(self.g_optimizer, grads, g_vars)
+        if self.ema_generator is not None:
+            self._update_ema()
         self.g_loss_tracker.update_state(loss)
         return loss
 
-    def _slices(self, real):
-        """Splits the batch into `d_steps` consecutive disjoint slices.
+    def _update_ema(self):
+        """`w_ema = decay * w_ema + (1 - decay) * w`; BatchNorm statistics are copied."""
+        decay = self.ema_decay
+        averaged = {id(v) for v in self.generator.trainable_weights}
+        pairs = [
+            (e.value, g.value, id(g) in averaged)
+            for e, g in zip(self.ema_generator.weights, self.generator.weights)
+        ]
 
-        A batch smaller than `d_steps` (the ragged last batch of an epoch)
-        wraps around, so no slice is ever empty.
+        def average(ema, w):
+            ema.assign(decay * ema + (1.0 - decay) * w)
+
+        def copy(ema, w):
+            ema.assign(w)
+
+        def update(strategy):
+            # Cross-replica updates of mirrored variables, as Keras' optimizers
+            # do them: a replica-context assign needs an aggregation.
+            for ema, w, is_averaged in pairs:
+                strategy.extended.update(ema, average if is_averaged else copy, args=(w,), group=False)
+
+        tf.__internal__.distribute.interim.maybe_merge_call(update, tf.distribute.get_strategy())
+
+    def _slices(self, real, labels, count):
+        """Splits the batch (and its labels) into `count` consecutive disjoint slices.
+
+        A batch smaller than `count` (the ragged last batch of an epoch)
+        wraps around, so no slice is ever empty. With `pack=m` every slice
+        holds a multiple of m samples (its size rounded down, at least m).
         """
         n = ops.shape(real)[0]
-        bounds = [(i * n) // self.d_steps for i in range(self.d_steps + 1)]
+        bounds = [(i * n) // count for i in range(count + 1)]
         slices = []
         for start, stop in zip(bounds[:-1], bounds[1:]):
-            index = tf.range(start, start + tf.maximum(stop - start, 1)) % n
-            slices.append(tf.gather(real, index))
+            size = tf.maximum((stop - start) // self.pack * self.pack, self.pack)
+            index = tf.range(start, start + size) % n
+            slices.append((tf.gather(real, index), None if labels is None else tf.gather(labels, index)))
         return slices
 
     def train_step(self, data):
-        slices = self._slices(self._real_samples(data))
-        for real in slices:
-            self._d_step(real)
-        for j in range(self.g_steps):
-            self._g_step(slices[j % self.d_steps])
+        real, labels = self._real_samples(data)
+        # `_phase` is a Python attribute read when this is traced: `fit`
+        # retraces at each warm-up switch, so no tf.cond gates an update
+        # (KERAS3_GAN_NOTES: "Freezing D").
+        if self._phase == "warmup_g":
+            self._g_step(*self._slices(real, labels, 1)[0])
+        elif self._phase == "warmup_d":
+            self._d_step(*self._slices(real, labels, 1)[0])
+        else:
+            slices = self._slices(real, labels, self.d_steps)
+            for real_slice in slices:
+                self._d_step(*real_slice)
+            for j in range(self.g_steps):
+                self._g_step(*slices[j % self.d_steps])
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
-        real = self._real_samples(data)
+        real, labels = self._slices(*self._real_samples(data), 1)[0]
         z = self.sample_noise(ops.shape(real)[0], self._eval_seed_generator)
-        fake = self.generator(z, training=False)
-        real_logits = self.discriminator(real, training=False)
-        fake_logits = self.discriminator(fake, training=False)
+        fake = self.generator(z if labels is None else [z, labels], training=False)
+        real_logits = self._discriminate(self._d_input(real, training=False), labels, training=False)
+        fake_logits = self._discriminate(self._d_input(fake, training=False), labels, training=False)
         self.d_loss_tracker.update_state(self.gan_loss.discriminator_loss(real_logits, fake_logits))
         self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits, real_logits))
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_logits, "float32")))
@@ -382,8 +611,25 @@ class GAN(keras.Model):
         return getattr(self, "ema_generator", None) or self.generator
 
     def call(self, z, training=False):
-        """Runs the generator: `gan(z)` is `gan.generator(z)`."""
+        """Runs the generator: `gan(z)` is `gan.generator(z)` (`[z, labels]` if conditional)."""
         return self.generator(z, training=training)
+
+    # ------------------------------------------------------------ the schedule
+    def _scheduled_phase(self):
+        """The warm-up phase, from both optimizers' update counts (saved state)."""
+        g_updates = int(ops.convert_to_numpy(self.g_optimizer.iterations))
+        d_updates = int(ops.convert_to_numpy(self.d_optimizer.iterations))
+        if d_updates == 0 and g_updates < self.warmup_g_steps:
+            return "warmup_g"
+        if d_updates < self.warmup_d_steps:
+            return "warmup_d"
+        return "regular"
+
+    def _enter_phase(self, phase):
+        """Switches the schedule's phase; the next train_function is a new trace."""
+        if phase != self._phase:
+            self._phase = phase
+            self.train_function = None
 
     # ---------------------------------------------------------------- fit & co
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
@@ -393,11 +639,21 @@ class GAN(keras.Model):
         datasets of `x` or `(x, y)`; `y` is ignored by the unconditional GAN.
         """
         self._check_compiled()
-        validate_training_data(
-            x, _sample_shape(self.discriminator, "input"), self.d_steps, batch_size
-        )
+        validate_training_data(x, self._data_shape, self.d_steps, batch_size)
+        if self.num_classes is not None:
+            spec = x.element_spec if isinstance(x, tf.data.Dataset) else None
+            if (y is None and not isinstance(x, tf.data.Dataset) and not isinstance(x, (tuple, list))) or (
+                spec is not None and not (isinstance(spec, tuple) and len(spec) >= 2)
+            ):
+                raise ValueError(self._missing_labels_message())
         # A dataset brings its own shuffling; Keras warns if asked to shuffle it.
         kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
+        if self.warmup_g_steps or self.warmup_d_steps:
+            self._enter_phase(self._scheduled_phase())
+            if self._phase != "regular":
+                kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [_UpdateSchedule()]
+        elif self._phase != "regular":
+            self._enter_phase("regular")
         return super().fit(x, y, batch_size=batch_size, **kwargs)
 
     def _check_compiled(self):
@@ -407,14 +663,17 @@ class GAN(keras.Model):
                 "`gan.compile(d_optimizer=..., g_optimizer=...)`."
             )
 
-    def generate(self, n, seed=None, batch_size=1024):
-        """Generates `n` samples with G in inference mode.
+    def generate(self, n, seed=None, batch_size=1024, labels=None):
+        """Generates `n` samples with G (the EMA copy when kept) in inference mode.
 
         Args:
             n: number of samples.
             seed: an int for reproducible samples (the same seed always gives
                 the same samples); None for fresh noise.
             batch_size: samples per G call.
+            labels: conditional GAN only: one int class for all samples, or
+                `n` ints in `[0, num_classes)`; None cycles through the
+                classes (`i % num_classes`).
 
         Returns:
             A numpy array of shape `(n, *sample_shape)`.
@@ -423,26 +682,56 @@ class GAN(keras.Model):
 
         ```python
         images = gan.generate(16, seed=0)
+        sevens = conditional_gan.generate(16, labels=7, seed=0)
         ```
         """
         n = check_positive_int("n", n)
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
         z = tf.random.stateless_normal((n, self.latent_dim), seed=[int(seed), 0])
-        return self.generate_from_noise(z, batch_size=batch_size)
+        return self.generate_from_noise(z, batch_size=batch_size, labels=labels)
 
-    def generate_from_noise(self, z, batch_size=1024):
-        """Runs G in inference mode on noise `z` of shape `(n, latent_dim)`."""
+    def _check_labels(self, labels, n):
+        """Labels for `n` samples as an int32 array, or None when unconditional."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(
+                    "Invalid value for argument `labels`: this GAN is not conditional "
+                    f"(num_classes=None); expected None. Received: labels={labels!r}"
+                )
+            return None
+        if labels is None:
+            return np.arange(n, dtype="int32") % self.num_classes
+        array = np.asarray(labels)
+        if array.ndim == 0:
+            array = np.full((n,), array)
+        if (array.shape != (n,) or not np.issubdtype(array.dtype, np.integer)
+                or array.min() < 0 or array.max() >= self.num_classes):
+            raise ValueError(
+                f"Invalid value for argument `labels`: expected one int or {n} ints in "
+                f"[0, {self.num_classes}). Received: labels with shape {array.shape}, "
+                f"dtype {array.dtype}" + (f", values {array.min()}..{array.max()}" if array.size else "")
+            )
+        return array.astype("int32")
+
+    def generate_from_noise(self, z, batch_size=1024, labels=None):
+        """Runs G in inference mode on noise `z` of shape `(n, latent_dim)`.
+
+        `labels` as in `generate` (conditional GAN only).
+        """
         z = ops.convert_to_tensor(z, "float32")
         if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(
                 f"Invalid value for argument `z`: expected shape (n, {self.latent_dim}). "
                 f"Received: z with shape {tuple(z.shape)}"
             )
-        out = [
-            ops.convert_to_numpy(self.inference_generator(z[i: i + batch_size], training=False))
-            for i in range(0, z.shape[0], batch_size)
-        ]
+        labels = self._check_labels(labels, z.shape[0])
+        out = []
+        for i in range(0, z.shape[0], batch_size):
+            inputs = z[i: i + batch_size]
+            if labels is not None:
+                inputs = [inputs, labels[i: i + batch_size]]
+            out.append(ops.convert_to_numpy(self.inference_generator(inputs, training=False)))
         return np.concatenate(out).astype("float32")
 
     # -------------------------------------------------------------- serialising
@@ -453,6 +742,10 @@ class GAN(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
             "seed": self.seed,
+            "num_classes": self.num_classes,
+            "ema_decay": self.ema_decay,
+            "pack": self.pack,
+            "augment": None if self.augment is None else keras.saving.serialize_keras_object(self.augment),
         }
 
     @classmethod
@@ -460,4 +753,17 @@ class GAN(keras.Model):
         config = dict(config)
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
+        if config.get("augment") is not None:
+            config["augment"] = keras.saving.deserialize_keras_object(config["augment"])
         return cls(**config)
+
+
+class _UpdateSchedule(keras.callbacks.Callback):
+    """Moves a GAN through its warm-up phases during `fit`, one retrace per switch."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        gan = self.model
+        if gan._phase != "regular":
+            gan._enter_phase(gan._scheduled_phase())
+            # The fit loop calls `self.train_function` afresh at every batch.
+            gan.make_train_function()

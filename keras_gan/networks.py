@@ -10,6 +10,8 @@ import math
 import keras
 from keras import layers
 
+from keras_gan import layers as gan_layers
+
 
 def _check_shape(name, shape, rank=None):
     try:
@@ -208,12 +210,18 @@ def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), name="toy_generato
     return keras.Model(z, x, name=name)
 
 
-def toy_discriminator(input_dim=2, units=(64, 64), name="toy_discriminator"):
+def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, name="toy_discriminator"):
     """A small MLP discriminator for 1D and 2D toy data (LeakyReLU(0.2), logits).
 
     Args:
         input_dim: dimension of one sample.
         units: hidden layer sizes.
+        minibatch_features: features of the whole batch against mode collapse:
+            `"deviation"` feeds D each sample with its squared deviation from
+            the batch mean (`keras_gan.layers.SquaredDeviationFromBatchMean`);
+            `"stddev"` appends the minibatch standard deviation before the
+            last hidden layer (`keras_gan.layers.MinibatchStddev`); None for
+            neither.
         name: model name.
 
     Returns:
@@ -226,9 +234,18 @@ def toy_discriminator(input_dim=2, units=(64, 64), name="toy_discriminator"):
     ```
     """
     _check_positive("input_dim", input_dim)
+    if minibatch_features not in (None, "deviation", "stddev"):
+        raise ValueError(
+            "Invalid value for argument `minibatch_features`: expected None, 'deviation' or "
+            f"'stddev'. Received: minibatch_features={minibatch_features!r}"
+        )
     x_in = keras.Input((input_dim,), name="x")
     x = x_in
-    for n in units:
+    if minibatch_features == "deviation":
+        x = gan_layers.SquaredDeviationFromBatchMean()(x)
+    for i, n in enumerate(units):
+        if minibatch_features == "stddev" and i == len(units) - 1:
+            x = gan_layers.MinibatchStddev()(x)
         x = layers.Dense(n)(x)
         x = layers.LeakyReLU(0.2)(x)
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
@@ -275,3 +292,143 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, name
         x = layers.LeakyReLU(0.2)(x)
     logits = layers.Conv2D(1, 4, padding="same", dtype="float32", name="logits")(x)
     return keras.Model(x_in, logits, name=name)
+
+
+# ------------------------------------------------ conditional and packed D
+_GENERATORS = {"toy": toy_generator, "mlp": mlp_generator, "dcgan": dcgan_generator}
+_DISCRIMINATORS = {
+    "toy": toy_discriminator,
+    "mlp": mlp_discriminator,
+    "dcgan": dcgan_discriminator,
+    "patchgan": patchgan_discriminator,
+}
+
+
+def _pick(table, kind, role):
+    if kind not in table:
+        raise ValueError(
+            f"Invalid value for argument `kind`: expected one of {sorted(table)} for a {role}. "
+            f"Received: kind={kind!r}"
+        )
+    return table[kind]
+
+
+def _build_generator(kind, latent_dim, output_shape, **kwargs):
+    builder = _pick(_GENERATORS, kind, "generator")
+    if kind == "toy":
+        return builder(latent_dim=latent_dim, output_dim=_check_shape("output_shape", output_shape, 1)[0], **kwargs)
+    return builder(latent_dim=latent_dim, output_shape=output_shape, **kwargs)
+
+
+def _build_discriminator(kind, input_shape, **kwargs):
+    builder = _pick(_DISCRIMINATORS, kind, "discriminator")
+    if kind == "toy":
+        return builder(input_dim=_check_shape("input_shape", input_shape, 1)[0], **kwargs)
+    return builder(input_shape=input_shape, **kwargs)
+
+
+def conditional_generator(kind="dcgan", latent_dim=100, output_shape=(28, 28, 1), num_classes=10,
+                          embedding_dim=None, name="conditional_generator", **kwargs):
+    """A class-conditional G: `[z, label]` to a sample of class `label`.
+
+    The label (int32, shape `(batch,)`) is embedded and concatenated to z,
+    which then goes through the unconditional `kind` network.
+
+    Args:
+        kind: `"toy"`, `"mlp"` or `"dcgan"`: the network after the embedding.
+        latent_dim: size of z.
+        output_shape: shape of one sample (`(d,)` for `"toy"`).
+        num_classes: number of classes.
+        embedding_dim: size of the label embedding (default `num_classes`).
+        name: model name.
+        **kwargs: passed to the `kind` builder (`units`, `filters`).
+
+    Returns:
+        A `keras.Model` with inputs `[z float32 (batch, latent_dim), label
+        int32 (batch,)]`.
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.conditional_generator("dcgan", 64, (8, 8, 1), num_classes=10)
+    ```
+    """
+    _check_positive("latent_dim", latent_dim)
+    _check_positive("num_classes", num_classes)
+    embedding_dim = _check_positive("embedding_dim", embedding_dim or num_classes)
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((), dtype="int32", name="label")
+    embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
+    body = _build_generator(kind, latent_dim + embedding_dim, output_shape, name=f"{kind}_body", **kwargs)
+    return keras.Model([z, label], body(layers.Concatenate()([z, embedded])), name=name)
+
+
+def conditional_discriminator(kind="dcgan", input_shape=(28, 28, 1), num_classes=10,
+                              name="conditional_discriminator", **kwargs):
+    """A class-conditional D: `[x, label]` to logits.
+
+    Images get the label as one extra channel (an embedding of size H*W,
+    reshaped to H x W x 1); vectors get a `num_classes`-sized embedding
+    concatenated to the features. The result goes through the unconditional
+    `kind` network.
+
+    Args:
+        kind: `"toy"`, `"mlp"`, `"dcgan"` or `"patchgan"`.
+        input_shape: shape of one sample (`(d,)` for `"toy"`).
+        num_classes: number of classes.
+        name: model name.
+        **kwargs: passed to the `kind` builder.
+
+    Returns:
+        A `keras.Model` with inputs `[x (batch, *input_shape), label int32
+        (batch,)]` and logits out.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.conditional_discriminator("dcgan", (8, 8, 1), num_classes=10)
+    ```
+    """
+    _check_positive("num_classes", num_classes)
+    input_shape = _check_shape("input_shape", input_shape)
+    x = keras.Input(input_shape, name="x")
+    label = keras.Input((), dtype="int32", name="label")
+    if len(input_shape) == 1:
+        extra = layers.Embedding(num_classes, num_classes, name="label_embedding")(label)
+        body_shape = (input_shape[0] + num_classes,)
+    else:
+        extra = layers.Embedding(num_classes, math.prod(input_shape[:-1]), name="label_embedding")(label)
+        extra = layers.Reshape(input_shape[:-1] + (1,))(extra)
+        body_shape = input_shape[:-1] + (input_shape[-1] + 1,)
+    body = _build_discriminator(kind, body_shape, name=f"{kind}_body", **kwargs)
+    return keras.Model([x, label], body(layers.Concatenate()([x, extra])), name=name)
+
+
+def packed_discriminator(kind="toy", input_shape=(2,), pack=2, name=None, **kwargs):
+    """A D for PacGAN: the `kind` network on `pack` samples concatenated along the last axis.
+
+    Use with `keras_gan.GAN(g, d, pack=pack)`, which packs real and fake
+    batches (`keras_gan.layers.PackSamples`) before D.
+
+    Args:
+        kind: `"toy"`, `"mlp"`, `"dcgan"` or `"patchgan"`.
+        input_shape: shape of ONE sample (G's output shape).
+        pack: samples judged together (m).
+        name: model name (default `"packed_<kind>_discriminator"`).
+        **kwargs: passed to the `kind` builder.
+
+    Returns:
+        A `keras.Model` from `(batch, *input_shape[:-1], input_shape[-1] * pack)`
+        to logits.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.packed_discriminator("toy", (2,), pack=2)
+    gan = keras_gan.GAN(keras_gan.networks.toy_generator(8, 2), d, pack=2)
+    ```
+    """
+    _check_positive("pack", pack)
+    input_shape = _check_shape("input_shape", input_shape)
+    packed = input_shape[:-1] + (input_shape[-1] * pack,)
+    return _build_discriminator(kind, packed, name=name or f"packed_{kind}_discriminator", **kwargs)
