@@ -1,6 +1,6 @@
 """keras-gan: GANs trained with plain Keras 3 `fit()`, exported for TF Serving."""
 
-from keras_gan import data, losses, networks
+from keras_gan import callbacks, data, images, losses, networks
 from keras_gan import augment, layers, penalties
 from keras_gan.gan import GAN
 from keras_gan import export, inference, serving
@@ -9,6 +9,6 @@ from keras_gan.inference import load_generator
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "data", "losses", "networks", "__version__",
+__all__ = ["GAN", "callbacks", "data", "images", "losses", "networks", "__version__",
            "augment", "layers", "penalties",
            "export", "export_generator", "inference", "load_generator", "serving"]

@@ -1,0 +1,244 @@
+"""The `keras-gan` command line: `train` and `sample`.
+
+Nothing in the package imports this module; it imports the rest.
+"""
+
+import argparse
+import os
+import sys
+
+EXIT_USAGE = 2
+
+IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+TOY_DATASETS = ("gaussian_1d", "ring_2d", "grid_2d")
+
+
+class UsageError(Exception):
+    """A flag value that parsed but makes no sense; exits with code 2."""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}")
+    return value
+
+
+def _image_size(text):
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+        assert h > 0 and w > 0
+    except (ValueError, AssertionError):
+        raise argparse.ArgumentTypeError(f"expected HxW such as 64x64, received {text!r}") from None
+    return h, w
+
+
+def _loss_names():
+    # Kept in sync with keras_gan.losses without importing TensorFlow for --help.
+    return ["minimax", "non_saturating", "least_squares", "hinge", "wasserstein", "relativistic_average"]
+
+
+def _add_train(sub):
+    p = sub.add_parser(
+        "train",
+        help="train a GAN (default: a DCGAN on scikit-learn's 8x8 digits, about 5 minutes on 2 CPU cores)",
+        description=(
+            "Train a GAN with Keras's fit(). Writes under --out: samples/epoch_NNN.png (a grid from "
+            "the same fixed noise each epoch), log.csv, model.keras (the whole GAN, both optimizers; "
+            "written atomically each epoch), generator.keras, and tensorboard/ with --tensorboard."
+        ),
+    )
+    p.add_argument("--dataset", default="digits", choices=IMAGE_DATASETS + TOY_DATASETS + ("folder",),
+                   help="training data (default: digits, bundled with scikit-learn, works offline); "
+                        "'folder' reads --image-folder")
+    p.add_argument("--image-folder", help="folder of images for --dataset folder")
+    p.add_argument("--image-size", type=_image_size, default=(32, 32),
+                   help="HxW for --dataset folder (default: 32x32)")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="epochs (default: 120 for digits, 20 otherwise)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default: 64)")
+    p.add_argument("--loss", default="non_saturating", choices=_loss_names(),
+                   help="adversarial loss (default: non_saturating)")
+    p.add_argument("--d-steps", type=_positive_int, default=1,
+                   help="D updates per batch, each on its own slice of the batch (default: 1)")
+    p.add_argument("--g-steps", type=_positive_int, default=1, help="G updates per batch (default: 1)")
+    p.add_argument("--latent-dim", type=_positive_int, default=64, help="size of z (default: 64)")
+    p.add_argument("--network", default="dcgan", choices=("dcgan", "mlp"),
+                   help="networks for image data (default: dcgan)")
+    p.add_argument("--learning-rate", type=_positive_float, default=5e-4,
+                   help="Adam learning rate of both D and G (default: 5e-4)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--out", default=None, help="output folder (default: runs/<dataset>)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard logs (losses, sample grids) to OUT/tensorboard")
+    p.add_argument("--no-xla", action="store_true", help="do not compile the train step with XLA")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                   help="Keras progress output: 0 silent, 1 progress bar (default), 2 one line per epoch")
+    p.set_defaults(func=cmd_train)
+
+
+def _add_sample(sub):
+    p = sub.add_parser(
+        "sample",
+        help="write a PNG grid of samples from a trained model",
+        description="Generate samples from a .keras GAN checkpoint or generator and write a PNG grid.",
+    )
+    p.add_argument("--model", required=True, help="a model.keras (GAN) or generator.keras from `keras-gan train`")
+    p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default: 64)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    p.add_argument("--out", default="grid.png", help="output PNG (default: grid.png)")
+    p.set_defaults(func=cmd_sample)
+
+
+def build_parser():
+    """The `keras-gan` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="keras-gan",
+        description="Train GANs with Keras 3 and ship the generator. Run `keras-gan COMMAND --help`.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_train(sub)
+    _add_sample(sub)
+    return parser
+
+
+# --------------------------------------------------------------------- train
+def _load_data(args):
+    from keras_gan import data
+
+    if args.dataset == "folder":
+        if not args.image_folder:
+            raise UsageError("--dataset folder needs --image-folder PATH")
+        return data.image_folder(args.image_folder, args.image_size, batch_size=args.batch_size, seed=args.seed)
+    if args.image_folder:
+        raise UsageError("--image-folder is only used with --dataset folder")
+    return data.DATASETS[args.dataset](batch_size=args.batch_size, seed=args.seed)
+
+
+def _sample_shape(dataset):
+    spec = dataset.element_spec
+    spec = spec[0] if isinstance(spec, tuple) else spec
+    return tuple(spec.shape[1:])
+
+
+def build_networks(sample_shape, latent_dim, network="dcgan"):
+    """Reference G and D for samples of `sample_shape` (images or toy vectors)."""
+    from keras_gan import networks
+
+    if len(sample_shape) == 1:
+        return (networks.toy_generator(latent_dim, sample_shape[0], units=(128, 128)),
+                networks.toy_discriminator(sample_shape[0], units=(128, 128)))
+    if network == "mlp":
+        return networks.mlp_generator(latent_dim, sample_shape), networks.mlp_discriminator(sample_shape)
+    filters = 32 if sample_shape[0] <= 16 else 64
+    return (networks.dcgan_generator(latent_dim, sample_shape, filters=filters),
+            networks.dcgan_discriminator(sample_shape, filters=filters))
+
+
+def cmd_train(args):
+    import keras
+
+    from keras_gan import callbacks as gan_callbacks
+    from keras_gan.distribute import is_chief
+    from keras_gan.gan import GAN
+
+    keras.utils.set_random_seed(args.seed)
+    out = args.out or os.path.join("runs", args.dataset)
+    dataset = _load_data(args)
+    shape = _sample_shape(dataset)
+    epochs = args.epochs or (120 if args.dataset == "digits" else 20)
+    generator, discriminator = build_networks(shape, args.latent_dim, args.network)
+    gan = GAN(generator, discriminator, seed=args.seed)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+        loss=args.loss, d_steps=args.d_steps, g_steps=args.g_steps,
+        jit_compile=not args.no_xla,
+    )
+    tb_dir = os.path.join(out, "tensorboard") if args.tensorboard else None
+    callbacks = [
+        gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed, tensorboard_dir=tb_dir),
+        gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
+    ]
+    if is_chief():
+        os.makedirs(out, exist_ok=True)
+        callbacks.append(keras.callbacks.CSVLogger(os.path.join(out, "log.csv")))
+    if tb_dir:
+        callbacks.append(keras.callbacks.TensorBoard(tb_dir, write_graph=False))
+    gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=args.verbose)
+    if is_chief():
+        gan_callbacks.save_atomic(gan.inference_generator, os.path.join(out, "generator.keras"))
+        _report_toy(gan, args.dataset)
+        print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/)")
+    return 0
+
+
+def _report_toy(gan, dataset):
+    if dataset != "gaussian_1d":
+        return
+    s = gan.generate(10000, seed=0)
+    print(f"keras-gan: generated mean {s.mean():.3f}, std {s.std():.3f} (target 4.000, 1.250)")
+
+
+# -------------------------------------------------------------------- sample
+def _load_sampler(path):
+    """Returns `generate(n, seed)` for a .keras GAN or generator."""
+    import keras
+    import tensorflow as tf
+
+    import keras_gan  # noqa: F401  (registers the GAN class for load_model)
+
+    if not os.path.exists(path):
+        raise UsageError(f"--model: no such file or folder: {path!r}")
+    if not path.endswith(".keras"):
+        raise UsageError(f"--model: expected a .keras file from `keras-gan train`, received {path!r}")
+    model = keras.models.load_model(path, compile=False)
+    if hasattr(model, "generate"):
+        return model.generate
+    latent_dim = model.input_shape[-1]
+
+    def generate(n, seed):
+        z = tf.random.stateless_normal((n, latent_dim), seed=[seed, 0])
+        return keras.ops.convert_to_numpy(model(z, training=False))
+
+    return generate
+
+
+def cmd_sample(args):
+    from keras_gan import images
+
+    samples = _load_sampler(args.model)(args.n, seed=args.seed)
+    if samples.ndim != 4:
+        raise UsageError(f"--model generates samples of shape {samples.shape[1:]}, not images: no grid to draw")
+    images.save_grid(samples, args.out)
+    print(f"keras-gan: wrote {args.out} ({args.n} samples)")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the `keras-gan` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        parser.exit(EXIT_USAGE, f"keras-gan {args.command}: error: {e}\n")
+    except (ValueError, RuntimeError) as e:
+        parser.exit(1, f"keras-gan {args.command}: error: {e}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
