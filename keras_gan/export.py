@@ -122,6 +122,8 @@ def _generator_inputs(generator, latent_dim_hint, num_classes):
 def _output_range(generator):
     """G's output range, read from its last activation: sigmoid -> [0, 1], else [-1, 1]."""
     for layer in reversed(generator.layers):
+        if isinstance(layer, keras.Model):  # a nested body (conditional networks)
+            return _output_range(layer)
         activation = getattr(layer, "activation", None)
         if activation is None:
             continue

@@ -29,14 +29,12 @@ def image_generator(seed=0, latent_dim=LATENT):
     return keras_gan.networks.dcgan_generator(latent_dim=latent_dim, output_shape=SHAPE, filters=4)
 
 
-def conditional_generator(num_classes=3, seed=0):
-    """A class-conditional G: inputs [z float32 (None, LATENT), label int32 (None,)]."""
+def conditional_gan(num_classes=3, seed=0):
     keras.utils.set_random_seed(seed)
-    z = keras.Input((LATENT,), name="z")
-    label = keras.Input((), dtype="int32", name="label")
-    h = keras.layers.Concatenate()([z, keras.layers.Embedding(num_classes, 4)(label)])
-    h = keras.layers.Dense(8 * 8, activation="tanh", dtype="float32")(h)
-    return keras.Model([z, label], keras.layers.Reshape(SHAPE)(h), name="cond_g")
+    nets = keras_gan.networks
+    return keras_gan.GAN(nets.conditional_generator("dcgan", LATENT, SHAPE, num_classes, filters=4),
+                         nets.conditional_discriminator("dcgan", SHAPE, num_classes, filters=4),
+                         num_classes=num_classes)
 
 
 def toy_gan(seed=0):
@@ -158,10 +156,12 @@ def test_generate_from_seeds_matches_gan_generate_with_the_same_seed(tmp_path):
 
 
 def test_gan_export_uses_the_ema_generator_when_there_is_one(tmp_path):
-    gan = toy_gan(seed=0)
-    ema = keras_gan.networks.toy_generator(LATENT, 2, units=(8,), name="ema")
-    gan.ema_generator = ema
-    assert gan.inference_generator is ema
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(keras_gan.networks.toy_generator(LATENT, 2, units=(8,)),
+                        keras_gan.networks.toy_discriminator(2, units=(8,)), ema_decay=0.9)
+    ema = gan.ema_generator
+    # Make the EMA copy differ from G, as it does after training.
+    ema.set_weights([w + 0.5 for w in ema.get_weights()])
     loaded = tf.saved_model.load(keras_gan.export_generator(gan, tmp_path / "m"))
     z = np.random.default_rng(3).normal(size=(4, LATENT)).astype("float32")
     out = loaded.signatures["serving_default"](z=tf.constant(z))["images"].numpy()
@@ -169,10 +169,9 @@ def test_gan_export_uses_the_ema_generator_when_there_is_one(tmp_path):
     assert np.abs(out - gan.generator(z).numpy()).max() > 1e-3
 
 
-def test_conditional_generator_signatures_take_label_int32(tmp_path):
-    g = conditional_generator(num_classes=3)
-    g.num_classes = 3
-    path = keras_gan.export_generator(g, tmp_path / "cond")
+def test_conditional_gan_signatures_take_label_int32(tmp_path):
+    gan = conditional_gan(num_classes=3)
+    path = keras_gan.export_generator(gan, tmp_path / "cond")
     specs = signature_specs(path)
     assert specs["serving_default"][0] == {"z": ("float32", (None, LATENT)), "label": ("int32", (None,))}
     assert specs["generate_from_seeds"][0] == {"seeds": ("int64", (None,)), "label": ("int32", (None,))}
@@ -182,10 +181,14 @@ def test_conditional_generator_signatures_take_label_int32(tmp_path):
     z = np.random.default_rng(4).normal(size=(3, LATENT)).astype("float32")
     labels = np.array([0, 1, 2], np.int32)
     out = loaded.signatures["serving_default"](z=tf.constant(z), label=tf.constant(labels))["images"]
-    np.testing.assert_allclose(out.numpy(), g([z, labels]).numpy(), atol=ATOL)
+    g = gan.inference_generator
+    np.testing.assert_allclose(out.numpy(), g([z, labels], training=False).numpy(), atol=ATOL)
     seeds = tf.constant([5, 5], tf.int64)
     pair = loaded.signatures["generate_from_seeds"](seeds=seeds, label=tf.constant([0, 2]))["images"].numpy()
-    assert np.abs(pair[0] - pair[1]).max() > 1e-3  # same noise, other class
+    z5 = tf.random.stateless_normal((1, LATENT), seed=[5, 0])
+    expected = g([z5, tf.constant([2], tf.int32)], training=False).numpy()[0]
+    np.testing.assert_allclose(pair[1], expected, atol=ATOL)
+    assert np.abs(pair[0] - pair[1]).max() > 1e-4  # same noise, other class
     with open(os.path.join(path, "assets.extra", "keras_gan.json")) as f:
         meta = json.load(f)
     assert meta["num_classes"] == 3 and meta["conditional"] is True
