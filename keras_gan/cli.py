@@ -1,4 +1,4 @@
-"""The `keras-gan` command line: `train` and `sample`.
+"""The `keras-gan` command line: `train`, `sample`, `export` and `serving-config`.
 
 Nothing in the package imports this module; it imports the rest.
 """
@@ -87,6 +87,8 @@ def _add_train(sub):
     p.add_argument("--no-xla", action="store_true", help="do not compile the train step with XLA")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                    help="Keras progress output: 0 silent, 1 progress bar (default), 2 one line per epoch")
+    p.add_argument("--export-to", metavar="DIR", default=None,
+                   help="at the end of training, export the generator for TF Serving to DIR/<next version>/")
     p.set_defaults(func=cmd_train)
 
 
@@ -96,11 +98,43 @@ def _add_sample(sub):
         help="write a PNG grid of samples from a trained model",
         description="Generate samples from a .keras GAN checkpoint or generator and write a PNG grid.",
     )
-    p.add_argument("--model", required=True, help="a model.keras (GAN) or generator.keras from `keras-gan train`")
+    p.add_argument("--model", required=True,
+                   help="a model.keras (GAN) or generator.keras from `keras-gan train`, or an exported "
+                        "SavedModel directory (saved_models/NAME: its latest version, or NAME/VERSION)")
     p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default: 64)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     p.add_argument("--out", default="grid.png", help="output PNG (default: grid.png)")
     p.set_defaults(func=cmd_sample)
+
+
+def _add_export(sub):
+    p = sub.add_parser(
+        "export",
+        help="export a trained generator as a TF Serving SavedModel",
+        description=(
+            "Export the generator of a GAN checkpoint (its EMA copy when it keeps one) to "
+            "TO/<version>/ for TensorFlow Serving. The version directory appears complete or not at all."
+        ),
+    )
+    p.add_argument("--checkpoint", required=True, help="a model.keras (GAN) or generator.keras from `keras-gan train`")
+    p.add_argument("--to", required=True, help="the model's base directory, e.g. saved_models/digits")
+    p.add_argument("--version", type=_positive_int, default=None,
+                   help="version number (default: the next after the highest present)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    p.set_defaults(func=cmd_export)
+
+
+def _add_serving_config(sub):
+    p = sub.add_parser(
+        "serving-config",
+        help="print a TF Serving model config file serving every export in a directory",
+        description="Print a TF Serving --model_config_file for every NAME/<version>/ export under DIR.",
+    )
+    p.add_argument("directory", metavar="DIR", help="a directory of exports, e.g. saved_models/")
+    p.add_argument("--base-path", default=None,
+                   help="DIR as the server sees it, e.g. /models inside the tensorflow/serving "
+                        "container (default: DIR's absolute path)")
+    p.set_defaults(func=cmd_serving_config)
 
 
 def build_parser():
@@ -112,6 +146,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_train(sub)
     _add_sample(sub)
+    _add_export(sub)
+    _add_serving_config(sub)
     return parser
 
 
@@ -183,6 +219,10 @@ def cmd_train(args):
         gan_callbacks.save_atomic(gan.inference_generator, os.path.join(out, "generator.keras"))
         _report_toy(gan, args.dataset)
         print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/)")
+        if args.export_to:
+            from keras_gan.export import export_generator
+
+            print(f"keras-gan: exported the generator to {export_generator(gan, args.export_to)}")
     return 0
 
 
@@ -203,6 +243,8 @@ def _load_sampler(path):
 
     if not os.path.exists(path):
         raise UsageError(f"--model: no such file or folder: {path!r}")
+    if os.path.isdir(path):
+        return _export_sampler(path)
     if not path.endswith(".keras"):
         raise UsageError(f"--model: expected a .keras file from `keras-gan train`, received {path!r}")
     model = keras.models.load_model(path, compile=False)
@@ -215,6 +257,57 @@ def _load_sampler(path):
         return keras.ops.convert_to_numpy(model(z, training=False))
 
     return generate
+
+
+def _export_sampler(path):
+    """`generate(n, seed)` for an exported SavedModel: the same noise as a .keras GAN's."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_gan.inference import load_generator
+
+    try:
+        g = load_generator(path)
+    except (FileNotFoundError, ValueError) as e:
+        raise UsageError(f"--model: {e}") from None
+
+    def generate(n, seed):
+        z = tf.random.stateless_normal((n, g.latent_dim), seed=[seed, 0]).numpy()
+        labels = np.arange(n) % g.num_classes if g.conditional and g.num_classes else None
+        if g.conditional and labels is None:
+            labels = np.zeros(n, "int32")
+        return g(z, labels=labels)
+
+    return generate
+
+
+def cmd_export(args):
+    from keras_gan.export import export_generator
+
+    if not os.path.isfile(args.checkpoint):
+        raise UsageError(f"--checkpoint: no such file: {args.checkpoint!r}")
+    import keras
+
+    import keras_gan  # noqa: F401  (registers the GAN class for load_model)
+
+    model = keras.models.load_model(args.checkpoint, compile=False)
+    try:
+        path = export_generator(model, args.to, version=args.version, overwrite=args.overwrite)
+    except FileExistsError as e:
+        raise UsageError(str(e)) from None
+    print(f"keras-gan: exported the generator to {path}")
+    return 0
+
+
+def cmd_serving_config(args):
+    from keras_gan.serving import model_config
+
+    try:
+        text = model_config(args.directory, base_path=args.base_path)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
+    sys.stdout.write(text)
+    return 0
 
 
 def cmd_sample(args):
