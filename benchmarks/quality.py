@@ -1,0 +1,348 @@
+"""Sample quality of keras-gan's default recipes next to the published numbers.
+
+Trains and scores, over several seeds, with `keras_gan.evaluation`:
+
+- ring:  8 Gaussians on the unit circle (std 0.01), VEEGAN/PacGAN protocol.
+- grid:  25 Gaussians at {-4..4}^2 (std 0.05), same protocol.
+- gaussian_1d: N(4, 1.25^2): mean, std, KS, W1.
+- digits: scikit-learn's 8x8 digits: Frechet distance (and KID) on the
+  features of a digits classifier (InceptionV3's weights cannot be downloaded
+  offline), next to the real-vs-real floor (two disjoint halves of the data);
+  class coverage through the same classifier.
+- stacked_digits: three digits as channels, 1000 modes, 26,000 samples read by
+  the digits classifier (held-out accuracy printed; >= 0.97 required).
+
+Published, same protocol: PacGAN (Lin et al. 2018), Tables 1 and 2.
+
+Usage:
+    python benchmarks/quality.py                      # every benchmark, 3 seeds
+    python benchmarks/quality.py --seeds 10 --only grid ring
+    python benchmarks/quality.py --smoke --json out.json   # CI: 1 short run each
+    python benchmarks/quality.py --only grid --set steps=4000 --set pack=2
+
+Each run's wall time (build, train, evaluate) is printed; the digits
+classifier is trained once per process (its time is printed apart).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+import keras_gan  # noqa: E402
+from keras_gan import data, evaluation, networks  # noqa: E402
+
+# name -> {metric: (mean, spread or None)}; PacGAN Tables 1 and 2.
+PUBLISHED = {
+    "ring": {
+        "GAN": {"modes": (6.3, 0.5), "high_quality": (0.982, 0.005), "kl": (0.45, 0.09)},
+        "PacGAN2": {"modes": (7.9, 0.1), "high_quality": (0.956, 0.007), "kl": (0.07, 0.02)},
+    },
+    "grid": {
+        "GAN": {"modes": (17.3, 0.8), "high_quality": (0.948, 0.007), "kl": (0.70, 0.07)},
+        "PacGAN4": {"modes": (24.8, 0.2), "high_quality": (0.936, 0.006), "kl": (0.04, 0.01)},
+    },
+    "stacked_digits": {
+        "DCGAN (stacked MNIST)": {"modes": (99.0, 3.4), "kl": (3.40, 0.1)},
+        "PacDCGAN2 (stacked MNIST)": {"modes": (1000.0, 0.0), "kl": (0.06, 0.003)},
+    },
+}
+
+# The issue's targets for the default recipe: metric -> (comparison, value).
+TARGETS = {
+    "ring": {"modes": (">=", 8), "high_quality": (">=", 0.99), "kl": ("<=", 0.02)},
+    "grid": {"modes": (">=", 25), "high_quality": (">=", 0.97), "kl": ("<=", 0.02)},
+    "stacked_digits": {"modes": (">=", 1000), "kl": ("<=", 0.05)},
+    "digits": {"fd_over_floor": ("<=", 1.5)},
+}
+
+# The default recipes. Every key can be overridden with --set key=value.
+RECIPES = {
+    "ring": dict(
+        latent_dim=16, g_units=(128, 128, 128), d_units=(128, 128, 128), pack=2,
+        loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
+        steps=6000, ema_decay=0.999, r1=0.0,
+    ),
+    "grid": dict(
+        latent_dim=16, g_units=(128, 128, 128), d_units=(128, 128, 128), pack=2,
+        loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
+        steps=6000, ema_decay=0.999, r1=0.0,
+    ),
+    "gaussian_1d": dict(
+        latent_dim=4, g_units=(32, 32), d_units=(32, 32), pack=1, minibatch_features="deviation",
+        loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
+        steps=2000, ema_decay=0.99, r1=0.0,
+    ),
+    "digits": dict(
+        latent_dim=32, filters=64, pack=1, augment="translation",
+        loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
+        steps=3000, ema_decay=0.999, r1=0.0,
+    ),
+    "stacked_digits": dict(
+        latent_dim=64, filters=64, pack=2, augment=None,
+        loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
+        steps=4000, ema_decay=0.999, r1=0.0,
+    ),
+}
+
+# --smoke: one short run per benchmark, which must beat these floors (CI).
+SMOKE_STEPS = {"ring": 1500, "grid": 1500, "gaussian_1d": 400, "digits": 400, "stacked_digits": 400}
+SMOKE_FLOORS = {
+    "ring": {"modes": (">=", 4), "high_quality": (">=", 0.3)},
+    "grid": {"modes": (">=", 10), "high_quality": (">=", 0.1)},
+    "gaussian_1d": {"ks": ("<=", 0.25), "w1": ("<=", 0.6)},
+    "digits": {"classes": (">=", 8), "fd_over_floor": ("<=", 40.0)},
+    "stacked_digits": {"modes": (">=", 200), "kl": ("<=", 2.0)},
+}
+
+BENCHMARKS = tuple(RECIPES)
+
+
+# ------------------------------------------------------------------ training
+def _optimizer(recipe):
+    schedule = keras.optimizers.schedules.PolynomialDecay(
+        recipe["lr"], recipe["steps"], recipe["lr"] * recipe["end_lr_fraction"]
+    )
+    return keras.optimizers.Adam(schedule, beta_1=recipe["beta_1"])
+
+
+def _networks(name, recipe):
+    """G and D for one benchmark."""
+    pack = recipe["pack"]
+    if name in ("ring", "grid", "gaussian_1d"):
+        dim = 1 if name == "gaussian_1d" else 2
+        g = networks.toy_generator(recipe["latent_dim"], dim, units=tuple(recipe["g_units"]))
+        d_kwargs = dict(units=tuple(recipe["d_units"]))
+        if recipe.get("minibatch_features"):
+            d_kwargs["minibatch_features"] = recipe["minibatch_features"]
+        if pack > 1:
+            d = networks.packed_discriminator("toy", (dim,), pack=pack, **d_kwargs)
+        else:
+            d = networks.toy_discriminator(dim, **d_kwargs)
+        return g, d
+    channels = 3 if name == "stacked_digits" else 1
+    shape = (8, 8, channels)
+    g = networks.dcgan_generator(recipe["latent_dim"], shape, filters=recipe["filters"])
+    if pack > 1:
+        d = networks.packed_discriminator("dcgan", shape, pack=pack, filters=recipe["filters"])
+    else:
+        d = networks.dcgan_discriminator(shape, filters=recipe["filters"])
+    return g, d
+
+
+def _training_data(name, seed):
+    if name == "ring":
+        return data.mixture_samples(data.ring_modes(), 0.01, 100000, seed=seed)
+    if name == "grid":
+        return data.mixture_samples(data.grid_modes(), 0.05, 100000, seed=seed)
+    if name == "gaussian_1d":
+        return data.gaussian_1d_samples(100000, seed=seed)
+    if name == "digits":
+        return data.load_digits()[0]
+    return data.stacked_digits_samples(100000, seed=seed)[0]
+
+
+def train(name, recipe, seed):
+    """Builds and trains the GAN of one benchmark; returns it."""
+    keras.utils.set_random_seed(seed)
+    g, d = _networks(name, recipe)
+    gan = keras_gan.GAN(
+        g, d, seed=seed, pack=recipe["pack"], ema_decay=recipe["ema_decay"] or None,
+        augment=recipe.get("augment"),
+    )
+    penalties = [keras_gan.penalties.R1(recipe["r1"])] if recipe["r1"] else None
+    gan.compile(
+        _optimizer(recipe), _optimizer(recipe), loss=recipe["loss"], penalties=penalties,
+        jit_compile=True, steps_per_execution=50,
+    )
+    x = _training_data(name, seed)
+    ds = (
+        tf.data.Dataset.from_tensor_slices(x)
+        .shuffle(len(x), seed=seed)
+        .repeat()
+        .batch(recipe["batch_size"], drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    steps = recipe["steps"]
+    gan.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    return gan
+
+
+# ---------------------------------------------------------------- evaluation
+class _Digits:
+    """The digits classifier and the real-vs-real Frechet floor, made once."""
+
+    classifier = None
+
+    @classmethod
+    def get(cls):
+        if cls.classifier is None:
+            start = time.time()
+            images, labels = data.load_digits()
+            cls.classifier = evaluation.train_classifier(images, labels, seed=0)
+            cls.images = images
+            half = np.random.default_rng(0).permutation(len(images))
+            cls.half_a, cls.half_b = images[half[: len(images) // 2]], images[half[len(images) // 2:]]
+            cls.features_b = cls.classifier.features(cls.half_b)
+            cls.floor = evaluation.frechet_distance(cls.classifier.features(cls.half_a), cls.features_b)
+            cls.seconds = time.time() - start
+        return cls
+
+
+def evaluate(name, gan, seed):
+    """Scores a trained GAN with `keras_gan.evaluation`; returns a flat dict."""
+    sample_seed = 10_000 + seed
+    if name in ("ring", "grid"):
+        modes, std = (data.ring_modes(), 0.01) if name == "ring" else (data.grid_modes(), 0.05)
+        fake = gan.generate(evaluation.MIXTURE_SAMPLES, seed=sample_seed)
+        scores = evaluation.evaluate_mixture(fake, modes, std)
+        return {k: scores[k] for k in ("modes", "high_quality", "kl")}
+    if name == "gaussian_1d":
+        return evaluation.evaluate_gaussian_1d(gan.generate(10000, seed=sample_seed))
+    digits = _Digits.get()
+    if name == "digits":
+        # Same sample size as each real half, so the floor is a fair yardstick.
+        fake = gan.generate(len(digits.half_a), seed=sample_seed)
+        f_fake = digits.classifier.features(fake)
+        fd = evaluation.frechet_distance(f_fake, digits.features_b)
+        kid, _ = evaluation.kernel_inception_distance(f_fake, digits.features_b)
+        cov = evaluation.class_coverage(digits.classifier.predict_classes(fake), 10)
+        return {"frechet_distance": fd, "fd_floor": digits.floor, "fd_over_floor": fd / digits.floor,
+                "kid": kid, "classes": cov["classes"], "class_kl": cov["kl"]}
+    fake = gan.generate(evaluation.STACKED_SAMPLES, seed=sample_seed)
+    scores = evaluation.evaluate_stacked_digits(fake, digits.classifier)
+    return {"modes": scores["modes"], "kl": scores["kl"]}
+
+
+def real_data_scores(name):
+    """The same scores for real samples: the ceiling any generator can reach."""
+    if name in ("ring", "grid"):
+        modes, std = (data.ring_modes(), 0.01) if name == "ring" else (data.grid_modes(), 0.05)
+        scores = evaluation.evaluate_mixture(
+            data.mixture_samples(modes, std, evaluation.MIXTURE_SAMPLES, seed=99), modes, std)
+        return {k: scores[k] for k in ("modes", "high_quality", "kl")}
+    if name == "gaussian_1d":
+        return evaluation.evaluate_gaussian_1d(data.gaussian_1d_samples(10000, seed=99))
+    digits = _Digits.get()
+    if name == "digits":
+        return {"frechet_distance": digits.floor, "fd_over_floor": 1.0}
+    images, _ = data.stacked_digits_samples(evaluation.STACKED_SAMPLES, seed=99)
+    scores = evaluation.evaluate_stacked_digits(images, digits.classifier)
+    return {"modes": scores["modes"], "kl": scores["kl"]}
+
+
+# -------------------------------------------------------------------- report
+def _passes(value, rule):
+    op, bound = rule
+    return value >= bound if op == ">=" else value <= bound
+
+
+def _fmt(value):
+    return f"{float(value):.4g}"
+
+
+def _mean_spread(values):
+    values = np.asarray(values, "float64")
+    return f"{_fmt(values.mean())} ± {_fmt(values.std())}"
+
+
+def print_table(results, real, seconds, rules, title):
+    print(f"\n## {title}\n")
+    print("| benchmark | metric | ours: mean ± std (seeds) | real data | published | target | met |")
+    print("|---|---|---|---|---|---|---|")
+    for name, runs in results.items():
+        metrics = list(runs[0])
+        for metric in metrics:
+            values = [r[metric] for r in runs]
+            published = "; ".join(
+                f"{label} {_fmt(m[metric][0])} ± {_fmt(m[metric][1])}"
+                for label, m in PUBLISHED.get(name, {}).items() if metric in m
+            ) or "-"
+            rule = rules.get(name, {}).get(metric)
+            target = f"{rule[0]} {_fmt(rule[1])}" if rule else "-"
+            met = "-" if not rule else ("yes" if _passes(np.mean(values), rule) else "NO")
+            shown = real.get(name, {}).get(metric)
+            print(f"| {name} | {metric} | {_mean_spread(values)} ({len(values)}) | "
+                  f"{'-' if shown is None else _fmt(shown)} | {published} | {target} | {met} |")
+        secs = seconds[name]
+        print(f"| {name} | wall time per run (s) | {_mean_spread(secs)} ({len(secs)}) | - | - | - | - |")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per benchmark (0..n-1)")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true",
+                        help="one short run per benchmark; exit 1 below the smoke floors")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a recipe entry (Python literal), for every benchmark run")
+    parser.add_argument("--json", help="write the per-run results to this file")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"Invalid value for argument `--seeds`: expected a positive integer. "
+                     f"Received: --seeds={args.seeds}")
+    import ast
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"Invalid value for argument `--set`: expected KEY=VALUE. Received: {item!r}")
+        try:
+            overrides[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[key] = value
+    seeds = [args.first_seed] if args.smoke else list(range(args.first_seed, args.first_seed + args.seeds))
+    print(f"keras-gan quality benchmark: TF {tf.__version__}, Keras {keras.__version__}, "
+          f"{os.cpu_count()} CPU cores, seeds {seeds}{' (smoke)' if args.smoke else ''}")
+    results, seconds, real = {}, {}, {}
+    for name in args.only:
+        recipe = dict(RECIPES[name])
+        unknown = set(overrides) - set(recipe) - {"minibatch_features", "augment"}
+        if unknown:
+            parser.error(f"Invalid value for argument `--set`: unknown recipe keys {sorted(unknown)} "
+                         f"for {name}. Expected some of {sorted(recipe)}")
+        recipe.update(overrides)
+        if args.smoke:
+            recipe["steps"] = SMOKE_STEPS[name]
+        real[name] = real_data_scores(name)
+        for seed in seeds:
+            start = time.time()
+            gan = train(name, recipe, seed)
+            scores = evaluate(name, gan, seed)
+            elapsed = time.time() - start
+            results.setdefault(name, []).append(scores)
+            seconds.setdefault(name, []).append(elapsed)
+            shown = ", ".join(f"{k}={_fmt(v)}" for k, v in scores.items())
+            print(f"{name} seed {seed}: {shown} ({elapsed:.1f} s)", flush=True)
+            keras.backend.clear_session()
+    if _Digits.classifier is not None:
+        print(f"\ndigits classifier: held-out accuracy {_Digits.classifier.held_out_accuracy:.4f}, "
+              f"trained in {_Digits.seconds:.1f} s; Frechet real-vs-real floor {_Digits.floor:.4f}")
+    rules = SMOKE_FLOORS if args.smoke else TARGETS
+    print_table(results, real, seconds, rules, "smoke floors" if args.smoke else "quality vs published")
+    failed = [
+        f"{name}.{metric}" for name, runs in results.items()
+        for metric, rule in rules.get(name, {}).items()
+        if not _passes(np.mean([r[metric] for r in runs]), rule)
+    ]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"results": results, "seconds": seconds, "failed": failed,
+                       "classifier_accuracy": getattr(_Digits.classifier, "held_out_accuracy", None)},
+                      f, default=float, indent=1)
+    if failed:
+        print(f"\nbelow {'floor' if args.smoke else 'target'}: {', '.join(failed)}")
+    return 1 if (args.smoke and failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
