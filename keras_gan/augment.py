@@ -19,6 +19,8 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan import _random
+
 POLICIES = ("color", "translation", "cutout")
 
 
@@ -48,7 +50,8 @@ def _replica_seed(seed_generator):
 
 def _uniform(shape, seed, salt, minval=0.0, maxval=1.0):
     seed = tf.random.experimental.stateless_fold_in(seed, salt)
-    return tf.random.stateless_uniform(shape, seed=seed, minval=minval, maxval=maxval)
+    # Not tf.random.stateless_uniform: its floats change under XLA.
+    return _random.uniform(shape, seed, minval, maxval)
 
 
 def color(x, seed):

@@ -31,6 +31,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan import _random
 from keras_gan import augment as augment_module
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
@@ -52,21 +53,6 @@ def _sample_shape(model, which, index=None):
         else:
             shape = shape[0] if len(shape) == 1 else None
     return None if shape is None else tuple(shape[1:])
-
-
-def _stateless_normal(shape, seed):
-    """N(0, 1) samples that are the same with and without XLA, on any device.
-
-    `tf.random.stateless_normal` gives other numbers under `jit_compile=True`
-    (XLA turns the random bits into floats its own way); the Philox bits agree
-    everywhere, so this maps them to normals itself (Box-Muller).
-    """
-    bits = tf.random.stateless_uniform(
-        tf.concat([[2], shape], 0), seed, minval=None, maxval=None, dtype=tf.uint32, alg="philox"
-    )
-    # 24 random bits per float, centred in their bin: u is in (0, 1), never 0.
-    u = (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) * 2.0**-24
-    return tf.sqrt(-2.0 * tf.math.log(u[0])) * tf.cos(2.0 * np.pi * u[1])
 
 
 def _agree_on_overflow(grads):
@@ -401,7 +387,8 @@ class GAN(keras.Model):
         replica the same z: KERAS3_GAN_NOTES, keras#20611).
         """
         seed = self._replica_seed(seed_generator)
-        return _stateless_normal(tf.stack([n, self.latent_dim]), seed)
+        # Not tf.random.stateless_normal: its numbers change under XLA.
+        return _random.normal(tf.stack([n, self.latent_dim]), seed)
 
     def _replica_seed(self, seed_generator=None):
         """A stateless seed from the seed generator, with the replica id folded in."""

@@ -22,6 +22,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan import _random
 from keras_gan._validation import check_positive_int
 
 _EPSILON = 1e-12
@@ -124,7 +125,7 @@ class GradientPenalty(Penalty):
         real = ops.cast(real, "float32")
         fake = ops.cast(fake, "float32")
         shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-        u = tf.random.stateless_uniform(shape, seed=seed)
+        u = _random.uniform(shape, seed)  # the same numbers with and without XLA
         interpolated = u * real + (1.0 - u) * fake
         norms = ops.sqrt(_squared_norms(_input_gradient(discriminate, interpolated)) + _EPSILON)
         return ops.mean(ops.square(norms - self.target))
