@@ -155,6 +155,14 @@ class DiffAugment(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def save_own_variables(self, store):
+        # Keras saves no SeedGenerator state; a resumed run continues the sequence.
+        store["seed_state"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        if "seed_state" in store.keys():
+            self.seed_generator.state.assign(store["seed_state"])
+
     def get_config(self):
         return {**super().get_config(), "policy": self.policy, "seed": self.seed}
 

@@ -735,6 +735,22 @@ class GAN(keras.Model):
             "augment": None if self.augment is None else keras.saving.serialize_keras_object(self.augment),
         }
 
+    def _seed_generators_by_name(self):
+        return {"noise_seed": self.seed_generator, "eval_noise_seed": self._eval_seed_generator}
+
+    def save_own_variables(self, store):
+        # Keras saves no SeedGenerator state: save ours, so that a loaded
+        # model continues the noise sequence instead of restarting it.
+        super().save_own_variables(store)
+        for name, generator in self._seed_generators_by_name().items():
+            store[name] = generator.state
+
+    def load_own_variables(self, store):
+        seeds = self._seed_generators_by_name()
+        for name in seeds.keys() & set(store.keys()):
+            seeds[name].state.assign(store[name])
+        super().load_own_variables({k: store[k] for k in store.keys() if k not in seeds})
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
