@@ -305,6 +305,9 @@ def export_generator(gan_or_generator, base_path, version=None, overwrite=False)
     os.makedirs(base_path, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=base_path)
     try:
+        # mkdtemp makes the directory private (0700): a server running as
+        # another user must be able to read the version it becomes.
+        os.chmod(staging, 0o755)
         archive.write_out(staging, verbose=False)
         _write_metadata(staging, {
             "format": "keras_gan.generator/1",

@@ -342,3 +342,37 @@ def test_unbuilt_or_wrong_objects_give_clear_errors(tmp_path):
     with pytest.raises(ValueError, match=r"`base_path`: expected a directory"):
         keras_gan.export_generator(g, tmp_path / "file")
     assert not (tmp_path / "a").exists()
+
+
+# ------------------------------------------------------------------------ CLI
+def test_cli_export_writes_versions_from_a_checkpoint_and_refuses_to_overwrite(tmp_path, capsys):
+    from keras_gan import cli
+
+    gan = toy_gan(seed=0)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    gan.save(tmp_path / "model.keras")
+    to = str(tmp_path / "saved_models" / "toy")
+    assert cli.main(["export", "--checkpoint", str(tmp_path / "model.keras"), "--to", to]) == 0
+    assert cli.main(["export", "--checkpoint", str(tmp_path / "model.keras"), "--to", to, "--version", "5"]) == 0
+    assert export_module.versions(to) == [1, 5]
+    assert "exported the generator to" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", "--checkpoint", str(tmp_path / "model.keras"), "--to", to, "--version", "5"])
+    assert exit_info.value.code == 2 and "already exists" in capsys.readouterr().err
+    z = np.random.default_rng(8).normal(size=(2, LATENT)).astype("float32")
+    out = tf.saved_model.load(os.path.join(to, "5")).signatures["serving_default"](z=tf.constant(z))
+    np.testing.assert_allclose(out["images"].numpy(), gan.generator(z).numpy(), atol=ATOL)
+
+
+def test_cli_train_exports_at_the_end_with_export_to(tmp_path):
+    from keras_gan import cli
+
+    to = tmp_path / "exported"
+    assert cli.main(["train", "--dataset", "gaussian_1d", "--epochs", "1", "--batch-size", "1000",
+                     "--latent-dim", "4", "--no-xla", "--verbose", "0", "--out", str(tmp_path / "run"),
+                     "--export-to", str(to)]) == 0
+    assert export_module.versions(to) == [1]
+    trained = keras.models.load_model(tmp_path / "run" / "generator.keras")
+    z = np.random.default_rng(9).normal(size=(3, 4)).astype("float32")
+    out = tf.saved_model.load(str(to / "1")).signatures["serving_default"](z=tf.constant(z))
+    np.testing.assert_allclose(out["images"].numpy(), trained(z).numpy(), atol=ATOL)

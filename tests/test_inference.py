@@ -153,3 +153,31 @@ def test_a_process_that_never_imports_keras_gan_loads_and_runs_the_export(two_ve
     np.testing.assert_allclose(np.load(tmp_path / "images.npy"), g2(z).numpy(), atol=ATOL)
     in_process = keras_gan.load_generator(base).from_seeds([3, 4, 5])
     np.testing.assert_array_equal(np.load(tmp_path / "seeds.npy"), in_process)
+
+
+def test_cli_sample_on_an_export_draws_the_same_grid_as_the_generator(two_versions, tmp_path):
+    from keras_gan import cli, images
+
+    base, _, g2 = two_versions
+    assert cli.main(["sample", "--model", str(base), "--n", "4", "--seed", "3",
+                     "--out", str(tmp_path / "export.png")]) == 0
+    z = tf.random.stateless_normal((4, LATENT), seed=[3, 0])
+    images.save_grid(g2(z).numpy(), str(tmp_path / "direct.png"))
+    assert (tmp_path / "export.png").read_bytes() == (tmp_path / "direct.png").read_bytes()
+
+
+SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models", "digits")
+
+
+def test_shipped_digits_model_loads_and_makes_varied_digit_images():
+    g = keras_gan.load_generator(SHIPPED)
+    assert g.version == 1 and g.latent_dim == 64 and g.sample_shape == (8, 8, 1)
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(SHIPPED) for f in fs)
+    assert size < 3 * 2**20
+    images = g.from_seeds(range(32))
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    # Digits: dark background, bright strokes, and not one image repeated.
+    assert np.mean(images[:, :, 0, 0]) < -0.5 and images.max() > 0.5
+    flat = images.reshape(32, -1)
+    distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)[np.triu_indices(32, 1)]
+    assert distances.min() > 1.0
