@@ -66,6 +66,7 @@ def test_layout_is_base_version_savedmodel_with_metadata(exported):
     assert os.path.basename(path) == "1"
     assert sorted(os.listdir(os.path.dirname(path))) == ["1"]
     assert {"saved_model.pb", "variables", "assets.extra"} <= set(os.listdir(path))
+    assert os.stat(path).st_mode & 0o055 == 0o055  # readable by a server running as another user
     with open(os.path.join(path, "assets.extra", "keras_gan.json")) as f:
         meta = json.load(f)
     assert meta["latent_dim"] == LATENT and meta["sample_shape"] == list(SHAPE)
