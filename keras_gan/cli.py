@@ -11,6 +11,8 @@ EXIT_USAGE = 2
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
 TOY_DATASETS = ("gaussian_1d", "ring_2d", "grid_2d")
+# Datasets that yield (x, y) with y in [0, 10): usable with --conditional.
+LABELLED_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
 
 
 class UsageError(Exception):
@@ -80,6 +82,10 @@ def _add_train(sub):
                    help="networks for image data (default: dcgan)")
     p.add_argument("--learning-rate", type=_positive_float, default=5e-4,
                    help="Adam learning rate of both D and G (default: 5e-4)")
+    p.add_argument("--conditional", action="store_true",
+                   help="class-conditional GAN trained on (image, label): G and D both see the label "
+                        f"(labelled datasets: {', '.join(LABELLED_DATASETS)}); sample grids cycle "
+                        "through the classes")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--out", default=None, help="output folder (default: runs/<dataset>)")
     p.add_argument("--tensorboard", action="store_true",
@@ -170,10 +176,20 @@ def _sample_shape(dataset):
     return tuple(spec.shape[1:])
 
 
-def build_networks(sample_shape, latent_dim, network="dcgan"):
-    """Reference G and D for samples of `sample_shape` (images or toy vectors)."""
+def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None):
+    """Reference G and D for samples of `sample_shape` (images or toy vectors).
+
+    With `num_classes`, class-conditional ones: G takes [z, label], D [x, label].
+    """
     from keras_gan import networks
 
+    if num_classes:
+        kind = "toy" if len(sample_shape) == 1 else network
+        kwargs = {"units": (128, 128)} if kind == "toy" else {}
+        if kind == "dcgan":
+            kwargs = {"filters": 32 if sample_shape[0] <= 16 else 64}
+        return (networks.conditional_generator(kind, latent_dim, sample_shape, num_classes, **kwargs),
+                networks.conditional_discriminator(kind, sample_shape, num_classes, **kwargs))
     if len(sample_shape) == 1:
         return (networks.toy_generator(latent_dim, sample_shape[0], units=(128, 128)),
                 networks.toy_discriminator(sample_shape[0], units=(128, 128)))
@@ -196,8 +212,16 @@ def cmd_train(args):
     dataset = _load_data(args)
     shape = _sample_shape(dataset)
     epochs = args.epochs or (120 if args.dataset == "digits" else 20)
-    generator, discriminator = build_networks(shape, args.latent_dim, args.network)
-    gan = GAN(generator, discriminator, seed=args.seed)
+    num_classes = None
+    if args.conditional:
+        if args.dataset not in LABELLED_DATASETS:
+            raise UsageError(
+                f"--conditional needs labelled data ({', '.join(LABELLED_DATASETS)}); "
+                f"received --dataset {args.dataset}"
+            )
+        num_classes = 10
+    generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes)
+    gan = GAN(generator, discriminator, seed=args.seed, num_classes=num_classes)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),

@@ -717,7 +717,7 @@ class GAN(keras.Model):
         for i in range(0, z.shape[0], batch_size):
             inputs = z[i: i + batch_size]
             if labels is not None:
-                inputs = [inputs, labels[i: i + batch_size]]
+                inputs = [inputs, ops.convert_to_tensor(labels[i: i + batch_size])]
             out.append(ops.convert_to_numpy(self.inference_generator(inputs, training=False)))
         return np.concatenate(out).astype("float32")
 
