@@ -86,6 +86,9 @@ def _add_train(sub):
                    help="class-conditional GAN trained on (image, label): G and D both see the label "
                         f"(labelled datasets: {', '.join(LABELLED_DATASETS)}); sample grids cycle "
                         "through the classes")
+    p.add_argument("--ema-decay", type=float, default=0.995,
+                   help="keep an EMA copy of G with this decay for samples and export; 0 disables "
+                        "(default: 0.995)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--out", default=None, help="output folder (default: runs/<dataset>)")
     p.add_argument("--tensorboard", action="store_true",
@@ -221,7 +224,9 @@ def cmd_train(args):
             )
         num_classes = 10
     generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes)
-    gan = GAN(generator, discriminator, seed=args.seed, num_classes=num_classes)
+    if not 0.0 <= args.ema_decay < 1.0:
+        raise UsageError(f"--ema-decay: expected a number in [0, 1), received {args.ema_decay}")
+    gan = GAN(generator, discriminator, seed=args.seed, ema_decay=args.ema_decay or None, num_classes=num_classes)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),

@@ -1,0 +1,324 @@
+"""The GAN model: phase isolation, update counts, losses, learning, saving, errors."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+from keras import layers
+
+import keras_gan
+from keras_gan import data, networks
+
+
+def bn_generator(latent_dim=4, out_dim=2):
+    z = keras.Input((latent_dim,))
+    h = layers.Dense(16)(z)
+    h = layers.BatchNormalization()(h)
+    h = layers.ReLU()(h)
+    return keras.Model(z, layers.Dense(out_dim, dtype="float32")(h))
+
+
+def bn_discriminator(in_dim=2):
+    x = keras.Input((in_dim,))
+    h = layers.Dense(16)(x)
+    h = layers.BatchNormalization()(h)
+    h = layers.LeakyReLU(0.2)(h)
+    return keras.Model(x, layers.Dense(1, dtype="float32")(h))
+
+
+def make_gan(g=None, d=None, loss="non_saturating", d_steps=1, g_steps=1, lr=1e-3, seed=0, **kwargs):
+    gan = keras_gan.GAN(g or bn_generator(), d or bn_discriminator(), seed=seed)
+    gan.compile(
+        keras.optimizers.Adam(lr, beta_1=0.5), keras.optimizers.Adam(lr, beta_1=0.5),
+        loss=loss, d_steps=d_steps, g_steps=g_steps, **kwargs,
+    )
+    return gan
+
+
+def snapshot(model):
+    return [v.numpy().copy() for v in model.weights]
+
+
+def identical(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def real_batch(n=32, dim=2, seed=0):
+    return tf.constant(np.random.default_rng(seed).normal(size=(n, dim)).astype("float32"))
+
+
+def moving_stats(model):
+    return [v.numpy().copy() for v in model.non_trainable_weights]
+
+
+# ------------------------------------------------------------ phase isolation
+def test_d_phase_changes_no_generator_variable():
+    gan = make_gan()
+    g_before, d_before = snapshot(gan.generator), snapshot(gan.discriminator)
+    d_stats_before = moving_stats(gan.discriminator)
+    tf.function(gan._d_step)(real_batch())
+    assert identical(g_before, snapshot(gan.generator))  # BN moving statistics included
+    # The D phase did update D (weights and its own BN statistics): the check above can fail.
+    assert not identical(d_before, snapshot(gan.discriminator))
+    assert not identical(d_stats_before, moving_stats(gan.discriminator))
+
+
+def test_g_phase_changes_no_discriminator_variable_batchnorm_included():
+    gan = make_gan()
+    assert any(isinstance(l, layers.BatchNormalization) for l in gan.discriminator.layers)
+    g_before, d_before = snapshot(gan.generator), snapshot(gan.discriminator)
+    g_stats_before = moving_stats(gan.generator)
+    tf.function(gan._g_step)(real_batch())
+    assert identical(d_before, snapshot(gan.discriminator))
+    assert not identical(g_before, snapshot(gan.generator))
+    assert not identical(g_stats_before, moving_stats(gan.generator))
+    assert gan.discriminator.trainable  # restored after the G phase
+
+
+def test_g_phase_gradients_reach_generator_only_through_combined():
+    gan = make_gan()
+    assert gan.combined.layers[1] is gan.generator and gan.combined.layers[2] is gan.discriminator
+    z = tf.random.normal((8, gan.latent_dim))
+    np.testing.assert_allclose(
+        gan.combined(z).numpy(), gan.discriminator(gan.generator(z)).numpy(), rtol=1e-6
+    )
+
+
+def test_d_steps_3_g_steps_1_gives_exactly_3_d_and_1_g_optimizer_steps_per_batch():
+    gan = make_gan(d_steps=3, g_steps=1)
+    x = np.random.default_rng(0).normal(size=(96, 2)).astype("float32")
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)  # 3 batches
+    assert int(gan.d_optimizer.iterations) == 9
+    assert int(gan.g_optimizer.iterations) == 3
+
+
+def test_g_steps_2_runs_two_g_updates_per_batch():
+    gan = make_gan(d_steps=1, g_steps=2)
+    gan.fit(np.zeros((64, 2), "float32") + 1.0, batch_size=32, epochs=1, verbose=0)
+    assert (int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)) == (2, 4)
+
+
+class _RecordingGAN(keras_gan.GAN):
+    seen = []
+
+    def _d_step(self, real, labels=None):
+        _RecordingGAN.seen.append(real.numpy().ravel().tolist())
+        return super()._d_step(real, labels)
+
+
+def test_each_d_update_sees_its_own_slice_of_the_batch():
+    _RecordingGAN.seen = []
+    gan = _RecordingGAN(networks.toy_generator(2, 1), networks.toy_discriminator(1))
+    gan.compile("adam", "adam", d_steps=3, run_eagerly=True)
+    x = np.arange(12, dtype="float32").reshape(12, 1)
+    gan.fit(x, batch_size=12, epochs=1, verbose=0, shuffle=False)
+    assert _RecordingGAN.seen == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+
+
+def test_ragged_last_batch_smaller_than_d_steps_still_trains():
+    gan = make_gan(d_steps=4)
+    x = np.random.default_rng(0).normal(size=(34, 2)).astype("float32")  # last batch: 2 samples
+    history = gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"][-1])
+    assert int(gan.d_optimizer.iterations) == 8
+
+
+# --------------------------------------------------------------------- losses
+def _linear_gan(w, b, c, loss):
+    """G always outputs c; D(x) = w * x + b: every logit is known in closed form."""
+    z = keras.Input((1,))
+    g = keras.Model(z, layers.Dense(1, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(c))(z))
+    x = keras.Input((1,))
+    d = keras.Model(x, layers.Dense(1, kernel_initializer=keras.initializers.Constant(w),
+                                    bias_initializer=keras.initializers.Constant(b))(x))
+    gan = keras_gan.GAN(g, d)
+    gan.compile("sgd", "sgd", loss=loss)
+    return gan
+
+
+def softplus(v):
+    return np.log1p(np.exp(v))
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "minimax"])
+def test_logged_losses_equal_hand_computed_bce(loss):
+    w, b, c = 0.7, -0.2, 1.5
+    x = np.array([[-1.0], [0.0], [0.5], [2.0]], "float32")
+    gan = _linear_gan(w, b, c, loss)
+    logs = gan.evaluate(x, batch_size=4, verbose=0, return_dict=True)
+    real_logits, fake_logit = w * x[:, 0] + b, w * c + b
+    # BCE(real, 1) = softplus(-l); BCE(fake, 0) = softplus(l)
+    expected_d = softplus(-real_logits).mean() + softplus(fake_logit)
+    expected_g = softplus(-fake_logit) if loss == "non_saturating" else -softplus(fake_logit)
+    assert logs["d_loss"] == pytest.approx(expected_d, rel=1e-5)
+    assert logs["g_loss"] == pytest.approx(expected_g, rel=1e-5)
+    assert logs["d_real"] == pytest.approx(real_logits.mean(), rel=1e-5)
+    assert logs["d_fake"] == pytest.approx(fake_logit, rel=1e-5)
+
+
+def test_pix2pix_halved_d_loss_is_half_the_sum():
+    x = np.array([[0.3], [1.0]], "float32")
+    full = _linear_gan(0.5, 0.1, 2.0, "non_saturating").evaluate(x, verbose=0, return_dict=True)
+    half = _linear_gan(0.5, 0.1, 2.0, keras_gan.losses.NonSaturating(halve_d_loss=True)).evaluate(
+        x, verbose=0, return_dict=True
+    )
+    assert half["d_loss"] == pytest.approx(0.5 * full["d_loss"], rel=1e-6)
+
+
+def test_evaluate_changes_no_weight():
+    gan = make_gan()
+    before = snapshot(gan.generator) + snapshot(gan.discriminator)
+    gan.evaluate(real_batch(64).numpy(), verbose=0)
+    assert identical(before, snapshot(gan.generator) + snapshot(gan.discriminator))
+
+
+# ------------------------------------------------------------------- learning
+def test_learns_gaussian_1d_mean_and_std():
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(networks.toy_generator(4, 1), networks.toy_discriminator(1), seed=0)
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
+    gan.fit(data.gaussian_1d(batch_size=128, n=8192, seed=0), epochs=10, verbose=0)
+    samples = gan.generate(10000, seed=1)
+    # Tolerance: 0.25 on the mean and 0.3 on the std (target N(4, 1.25)).
+    assert abs(samples.mean() - 4.0) < 0.25, samples.mean()
+    assert abs(samples.std() - 1.25) < 0.3, samples.std()
+
+
+def test_ring_2d_samples_land_near_the_circle():
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(networks.toy_generator(4, 2, units=(64, 64)), networks.toy_discriminator(2), seed=0)
+    gan.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.5),
+                jit_compile=True)
+    gan.fit(data.ring_2d(batch_size=128, n=8192, seed=0), epochs=14, verbose=0)
+    distance = np.abs(np.linalg.norm(gan.generate(2000, seed=1), axis=1) - 1.0)
+    # Untrained: median distance ~0.37 and ~14% of samples within 0.1 of the
+    # circle. Trained: tolerance 0.1 on the median, and most samples within 0.1.
+    assert np.median(distance) < 0.1, np.median(distance)
+    assert np.mean(distance < 0.1) > 0.6, np.mean(distance < 0.1)
+
+
+def test_patchgan_map_of_logits_trains():
+    g = networks.dcgan_generator(8, (8, 8, 1), filters=8)
+    d = networks.patchgan_discriminator((8, 8, 1), filters=8, n_layers=2)
+    assert d.output_shape == (None, 2, 2, 1)
+    gan = keras_gan.GAN(g, d)
+    gan.compile("adam", "adam", loss="least_squares")
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+    logs = gan.fit(x, batch_size=8, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values())
+
+
+def test_accepts_x_y_datasets_and_ignores_labels():
+    g = networks.dcgan_generator(8, (8, 8, 1), filters=8)
+    d = networks.dcgan_discriminator((8, 8, 1), filters=8)
+    gan = keras_gan.GAN(g, d)
+    gan.compile("adam", "adam")
+    gan.fit(data.digits(batch_size=64).take(2), epochs=1, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 2
+
+
+# ------------------------------------------------------------------- generate
+def test_generate_is_deterministic_for_a_seed():
+    gan = make_gan()
+    a, b, c = gan.generate(10, seed=3), gan.generate(10, seed=3), gan.generate(10, seed=4)
+    assert a.shape == (10, 2) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+# --------------------------------------------------------------------- saving
+def test_save_load_restores_both_optimizers_and_training_continues(tmp_path):
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    gan = make_gan(d_steps=2)
+    gan.fit(x, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, keras_gan.GAN) and loaded.d_steps == 2
+    for a, b in ((gan.d_optimizer, loaded.d_optimizer), (gan.g_optimizer, loaded.g_optimizer)):
+        assert int(b.iterations) == int(a.iterations) > 0
+        assert len(a.variables) == len(b.variables) > 2  # iterations, lr, and Adam's slots
+        for va, vb in zip(a.variables, b.variables):
+            np.testing.assert_array_equal(va.numpy(), vb.numpy())
+    # Continuing the original and the restored model gives the same weights:
+    # weights, both optimizers and the noise state all came back.
+    gan.fit(x, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    loaded.fit(x, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    assert int(loaded.d_optimizer.iterations) == 8
+    for va, vb in zip(gan.generator.weights + gan.discriminator.weights,
+                      loaded.generator.weights + loaded.discriminator.weights):
+        np.testing.assert_allclose(va.numpy(), vb.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_config_round_trip():
+    gan = make_gan()
+    clone = keras_gan.GAN.from_config(gan.get_config())
+    assert clone.latent_dim == gan.latent_dim and clone.seed == gan.seed
+    assert [l.__class__ for l in clone.discriminator.layers] == [l.__class__ for l in gan.discriminator.layers]
+
+
+# ----------------------------------------------------------------- bad inputs
+def _toy_gan(**kwargs):
+    return make_gan(networks.toy_generator(4, 2), networks.toy_discriminator(2), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.zeros((8, 3), "float32"), r"`x`.*\(2,\).*Received.*\(None, 3\)"),
+        (np.zeros((8, 2, 1), "float32"), r"`x`.*shape"),
+        (np.full((8, 2), np.nan, "float32"), r"`x`.*NaN"),
+        (np.zeros((0, 2), "float32"), r"`x`.*non-empty"),
+        (tf.data.Dataset.from_tensor_slices(np.zeros((8, 2), "float32")), r"single samples.*batch"),
+        (tf.data.Dataset.from_tensor_slices(np.zeros((0, 2), "float32")).batch(4), r"empty"),
+        (tf.data.Dataset.from_tensor_slices(np.zeros((8, 2), "float32")).batch(4).filter(lambda v: False), r"empty"),
+        (tf.data.Dataset.from_tensor_slices(np.zeros((8, 5), "float32")).batch(4), r"`x`.*\(2,\)"),
+    ],
+)
+def test_bad_data_gives_a_clear_error(x, match):
+    with pytest.raises(ValueError, match=match):
+        _toy_gan().fit(x, epochs=1, verbose=0)
+
+
+def test_non_finite_values_in_a_dataset_are_named():
+    x = np.zeros((8, 2), "float32")
+    x[5, 1] = np.inf
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`x`.*NaN or Inf"):
+        _toy_gan().fit(tf.data.Dataset.from_tensor_slices(x).batch(4), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"d_steps": 0}, r"`d_steps`: expected a positive integer. Received: d_steps=0"),
+    ({"g_steps": -1}, r"`g_steps`.*Received: g_steps=-1"),
+    ({"loss": "bogus"}, r"`loss`: expected one of .*non_saturating.*Received: loss='bogus'"),
+])
+def test_bad_compile_arguments_give_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _toy_gan(**kwargs)
+
+
+def test_latent_size_mismatch_is_named():
+    with pytest.raises(ValueError, match=r"`latent_dim`: expected the generator's input size 4. Received: latent_dim=7"):
+        keras_gan.GAN(networks.toy_generator(4, 2), networks.toy_discriminator(2), latent_dim=7)
+
+
+def test_generator_and_discriminator_shape_mismatch_is_named():
+    with pytest.raises(ValueError, match=r"generator's samples have shape \(2,\).*\(3,\)"):
+        keras_gan.GAN(networks.toy_generator(4, 2), networks.toy_discriminator(3))
+
+
+def test_same_optimizer_for_both_is_refused():
+    opt = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="`g_optimizer`"):
+        keras_gan.GAN(networks.toy_generator(4, 2), networks.toy_discriminator(2)).compile(opt, opt)
+
+
+def test_fit_before_compile_is_refused():
+    gan = keras_gan.GAN(networks.toy_generator(4, 2), networks.toy_discriminator(2))
+    with pytest.raises(RuntimeError, match="compile"):
+        gan.fit(np.zeros((4, 2), "float32"), verbose=0)
+
+
+def test_non_model_arguments_are_named():
+    with pytest.raises(ValueError, match=r"`generator`: expected a keras.Model"):
+        keras_gan.GAN("not a model", networks.toy_discriminator(2))
