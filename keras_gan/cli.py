@@ -302,9 +302,8 @@ def _export_sampler(path):
 
     def generate(n, seed):
         z = tf.random.stateless_normal((n, g.latent_dim), seed=[seed, 0]).numpy()
-        labels = np.arange(n) % g.num_classes if g.conditional and g.num_classes else None
-        if g.conditional and labels is None:
-            labels = np.zeros(n, "int32")
+        # Classes cycle as in GAN.generate (all 0 when the export does not know them).
+        labels = np.arange(n) % (g.num_classes or 1) if g.conditional else None
         return g(z, labels=labels)
 
     return generate
