@@ -46,7 +46,10 @@ def _check_inputs(inputs):
         )
     arrays = {}
     for name, value in inputs.items():
-        value = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if not isinstance(value, np.ndarray):
+            array = np.asarray(value)
+            # A fixed-width bytes array would drop trailing zero bytes.
+            value = np.array(value, dtype=object) if array.dtype.kind == "S" else array
         if value.ndim == 0:
             raise ValueError(
                 f"Invalid value for argument `inputs`: expected a batch (a list or an "

@@ -148,6 +148,8 @@ def test_predict_body_builds_row_and_columnar_formats():
     assert body == {"signature_name": "generate_from_seeds",
                     "instances": [{"seeds": 1, "label": 0}, {"seeds": 2, "label": 2}]}
     assert serving.predict_body({"x_bytes": [b"\x00\xff"]}) == {"instances": [{"x_bytes": {"b64": "AP8="}}]}
+    trailing_zero = serving.predict_body({"x_bytes": [b"a\x00"]}, format="inputs")["inputs"]["x_bytes"][0]
+    assert base64.b64decode(trailing_zero["b64"]) == b"a\x00"
 
 
 def test_predict_body_rejects_bad_arguments():
