@@ -5,9 +5,7 @@ logic: KERAS3_GAN_NOTES, "tf.distribute").
 """
 
 import os
-import tempfile
 
-import numpy as np
 import tensorflow as tf
 import keras
 
@@ -100,14 +98,4 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
 def save_atomic(model, path):
     """`model.save(path)` through a temporary file in the same folder and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return images_module.replace_atomic(path, model.save)

@@ -59,19 +59,46 @@ def png_bytes(array):
     return buf.getvalue()
 
 
-def write_atomic(path, data):
-    """Writes bytes to `path` through a temporary file and a rename (never half-written)."""
+def temporary_path(path):
+    """A fresh temporary file beside `path` (same filesystem, so a rename is atomic).
+
+    It gets the permissions a plain `open(path, "w")` would give (mkstemp's
+    are owner-only).
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    base, ext = os.path.splitext(os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{base}-", suffix=ext)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
+def replace_atomic(path, write):
+    """Calls `write(tmp)` on a temporary file beside `path`, then renames it to `path`.
+
+    A failure in `write` leaves `path` as it was and no temporary file behind.
+    """
+    tmp = temporary_path(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-        raise
+    return path
+
+
+def write_atomic(path, data):
+    """Writes bytes to `path` through a temporary file and a rename (never half-written)."""
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    return replace_atomic(path, write)
 
 
 def save_grid(images, path, **grid_kwargs):

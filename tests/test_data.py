@@ -1,0 +1,77 @@
+"""Data pipelines: toy distributions, bundled digits, folders, offline errors."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan import data
+
+
+def _all_x(ds):
+    return np.concatenate([b[0] if isinstance(b, tuple) else b for b in ds.as_numpy_iterator()])
+
+
+def test_gaussian_1d_has_the_requested_mean_and_std():
+    x = _all_x(data.gaussian_1d(mean=4.0, std=1.25, n=20000, batch_size=500))
+    assert x.shape == (20000, 1)
+    assert abs(x.mean() - 4.0) < 0.05 and abs(x.std() - 1.25) < 0.05
+
+
+def test_ring_and_grid_samples_sit_on_their_modes():
+    ring = _all_x(data.ring_2d(n=4000))
+    grid = _all_x(data.grid_2d(n=4000))
+    for x, modes, std in ((ring, data.ring_modes(), 0.01), (grid, data.grid_modes(), 0.05)):
+        d = np.linalg.norm(x[:, None] - modes[None], axis=-1)
+        assert d.min(axis=1).max() < 6 * std
+        assert len(np.unique(d.argmin(axis=1))) == len(modes)
+    assert data.ring_modes().shape == (8, 2) and data.grid_modes().shape == (25, 2)
+    np.testing.assert_allclose(np.linalg.norm(data.ring_modes(), axis=1), 1.0, rtol=1e-6)
+
+
+def test_digits_are_bundled_and_scaled_to_minus_one_one():
+    x, y = data.load_digits()
+    assert x.shape == (1797, 8, 8, 1) and y.shape == (1797,)
+    assert x.min() == -1.0 and x.max() == 1.0
+    images, labels = next(iter(data.digits(batch_size=32)))
+    assert images.shape == (32, 8, 8, 1) and labels.dtype.name == "int32"
+
+
+def test_keras_datasets_offline_raise_a_clear_error(monkeypatch):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(data.DatasetUnavailableError, match=r"`mnist`.*offline.*digits\(\)"):
+        data.mnist()
+
+
+def test_keras_datasets_are_scaled_and_batched(monkeypatch):
+    import keras
+
+    fake = np.random.default_rng(0).integers(0, 256, (10, 32, 32, 3)).astype("uint8")
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data",
+                        lambda: ((fake, np.arange(10).reshape(10, 1)), (fake[:2], np.zeros((2, 1)))))
+    x, y = next(iter(data.cifar10(batch_size=4, shuffle=False)))
+    np.testing.assert_allclose(x.numpy(), fake[:4] / 127.5 - 1.0, atol=1e-6)
+    assert y.shape == (4,)
+
+
+def test_image_folder_reads_resizes_and_scales(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "sub").mkdir()
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 256, (20, 30, 3)).astype("uint8")).save(tmp_path / ("sub" if i % 2 else ".") / f"{i}.png")
+    x = _all_x(data.image_folder(str(tmp_path), (16, 16), batch_size=2))
+    assert x.shape == (5, 16, 16, 3)
+    assert x.min() >= -1.0 and x.max() <= 1.0 and x.min() < -0.5 and x.max() > 0.5
+
+
+def test_image_folder_errors_name_the_argument(tmp_path):
+    with pytest.raises(ValueError, match=r"`path`.*folder of images"):
+        data.image_folder(str(tmp_path / "missing"), (8, 8))
+    with pytest.raises(ValueError, match=r"`path`: no images found"):
+        data.image_folder(str(tmp_path), (8, 8))
+    with pytest.raises(ValueError, match=r"`image_size`"):
+        data.image_folder(str(tmp_path), 8)
