@@ -1,0 +1,98 @@
+"""The `keras-gan` command line: train, sample, help and bad flags."""
+
+import csv
+import glob
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import keras_gan
+from keras_gan import cli, losses
+
+
+def run(*argv):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(list(argv))
+    return exit_info.value.code
+
+
+def test_help_works_for_every_command(capsys):
+    for argv in ([], ["train"], ["sample"], ["export"], ["serving-config"]):
+        assert run(*argv, "--help") == 0
+        assert "usage: keras-gan" in capsys.readouterr().out
+
+
+def test_console_script_is_installed():
+    result = subprocess.run(["keras-gan", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "train" in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--epochs", "0"], "--epochs: expected a positive integer, received '0'"),
+    (["train", "--d-steps", "x"], "--d-steps: expected a positive integer, received 'x'"),
+    (["train", "--loss", "bogus"], "--loss: invalid choice: 'bogus'"),
+    (["train", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    (["train", "--dataset", "folder"], "--dataset folder needs --image-folder PATH"),
+    (["sample", "--model", "missing.keras"], "no such file or folder"),
+])
+def test_bad_flags_exit_2_with_a_clear_message(argv, message, capsys):
+    assert run(*argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_loss_choices_match_the_library():
+    assert set(cli._loss_names()) <= set(losses.names())
+    assert {type(losses.get(n)) for n in losses.names()} == {type(losses.get(n)) for n in cli._loss_names()}
+
+
+def test_train_writes_grids_logs_checkpoint_generator_and_tensorboard(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli.main(["train", "--epochs", "2", "--out", str(out), "--verbose", "0", "--no-xla",
+                     "--tensorboard", "--d-steps", "2", "--seed", "1"])
+    assert code == 0
+    assert sorted(os.listdir(out / "samples")) == ["epoch_001.png", "epoch_002.png"]
+    assert Image.open(out / "samples" / "epoch_002.png").size[0] > 100
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert len(rows) == 2 and {"d_loss", "g_loss", "d_real", "d_fake"} <= set(rows[0])
+    gan = keras_gan.GAN  # registered: the checkpoint loads as a GAN with both optimizers
+    import keras
+
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, gan) and model.d_steps == 2
+    assert int(model.d_optimizer.iterations) == 2 * int(model.g_optimizer.iterations) == 2 * 2 * 29
+    generator = keras.models.load_model(out / "generator.keras")
+    assert generator.output_shape == (None, 8, 8, 1)
+    # TensorBoard: losses as scalars, the grid as an image.
+    tags = set()
+    for event_file in glob.glob(str(out / "tensorboard" / "**" / "events.out.tfevents.*"), recursive=True):
+        for event in tf.compat.v1.train.summary_iterator(event_file):
+            tags.update(v.tag for v in event.summary.value)
+    assert {"epoch_d_loss", "epoch_g_loss", "samples"} <= tags, tags
+
+
+def test_sample_writes_a_grid_from_a_checkpoint_and_a_generator(tmp_path):
+    gan = keras_gan.GAN(keras_gan.networks.dcgan_generator(8, (8, 8, 1), filters=4),
+                        keras_gan.networks.dcgan_discriminator((8, 8, 1), filters=4))
+    gan.compile("adam", "adam")
+    gan.save(tmp_path / "model.keras")
+    gan.generator.save(tmp_path / "generator.keras")
+    for name in ("model.keras", "generator.keras"):
+        out = tmp_path / f"{name}.png"
+        assert cli.main(["sample", "--model", str(tmp_path / name), "--n", "9", "--out", str(out)]) == 0
+        grid = np.asarray(Image.open(out))
+        assert grid.shape == (3 * 33 + 1, 3 * 33 + 1)
+    # A checkpoint and its generator draw the same samples for the same seed.
+    a = np.asarray(Image.open(tmp_path / "model.keras.png"))
+    b = np.asarray(Image.open(tmp_path / "generator.keras.png"))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_module_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "keras_gan", "sample", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--model" in result.stdout
