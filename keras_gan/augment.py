@@ -45,11 +45,11 @@ def _replica_seed(seed_generator):
     # (KERAS3_GAN_NOTES: "tf.distribute", keras#20611): fold in the replica id.
     context = tf.distribute.get_replica_context()
     replica_id = 0 if context is None else context.replica_id_in_sync_group
-    return tf.random.experimental.stateless_fold_in(seed_generator.next(), replica_id)
+    return _random.fold_in(seed_generator.next(), replica_id)
 
 
 def _uniform(shape, seed, salt, minval=0.0, maxval=1.0):
-    seed = tf.random.experimental.stateless_fold_in(seed, salt)
+    seed = _random.fold_in(seed, salt)
     # Not tf.random.stateless_uniform: its floats change under XLA.
     return _random.uniform(shape, seed, minval, maxval)
 
@@ -79,8 +79,8 @@ def translation(x, seed, ratio=0.125):
     n = ops.shape(x)[0]
     for axis, salt in ((1, 3), (2, 4)):
         limit = int(x.shape[axis] * ratio + 0.5)
-        shift = tf.random.stateless_uniform(
-            (n,), tf.random.experimental.stateless_fold_in(seed, salt),
+        shift = _random.uniform_int(
+            (n,), _random.fold_in(seed, salt),
             minval=-limit, maxval=limit + 1, dtype=tf.int32,
         )
         x = _shift(x, shift, axis)
@@ -92,11 +92,11 @@ def cutout(x, seed, ratio=0.5):
     n = ops.shape(x)[0]
     h, w = x.shape[1], x.shape[2]
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    cy = tf.random.stateless_uniform(
-        (n, 1), tf.random.experimental.stateless_fold_in(seed, 5),
+    cy = _random.uniform_int(
+        (n, 1), _random.fold_in(seed, 5),
         minval=0, maxval=h + (1 - ch % 2), dtype=tf.int32)
-    cx = tf.random.stateless_uniform(
-        (n, 1), tf.random.experimental.stateless_fold_in(seed, 6),
+    cx = _random.uniform_int(
+        (n, 1), _random.fold_in(seed, 6),
         minval=0, maxval=w + (1 - cw % 2), dtype=tf.int32)
     rows = tf.range(h)[None, :] - (cy - ch // 2)  # (n, h)
     cols = tf.range(w)[None, :] - (cx - cw // 2)
@@ -131,6 +131,8 @@ class DiffAugment(keras.layers.Layer):
     """
 
     def __init__(self, policy="color,translation,cutout", seed=None, **kwargs):
+        # float32 under a mixed policy too: the transforms' random factors are float32.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.policy = ",".join(_parse_policy(policy))
         self.seed = seed
@@ -149,7 +151,7 @@ class DiffAugment(keras.layers.Layer):
             return x
         seed = _replica_seed(self.seed_generator)
         for salt, name in enumerate(self.policy.split(",")):
-            x = _TRANSFORMS[name](x, tf.random.experimental.stateless_fold_in(seed, 100 + salt))
+            x = _TRANSFORMS[name](x, _random.fold_in(seed, 100 + salt))
         return x
 
     def compute_output_shape(self, input_shape):
