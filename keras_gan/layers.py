@@ -94,6 +94,9 @@ class MinibatchStddev(keras.layers.Layer):
     the group: `(B, d)` becomes `(B, d + 1)` and `(B, H, W, C)` becomes
     `(B, H, W, C + 1)`.
 
+    Under tf.distribute the statistics are per replica (each replica's
+    batch), as in StyleGAN's multi-GPU training.
+
     Args:
         group_size: samples per group, or None for the whole batch. The batch
             size must be a multiple of it.
@@ -143,7 +146,11 @@ class SquaredDeviationFromBatchMean(keras.layers.Layer):
 
     `(B, d)` becomes `(B, 2 d)`: `[x, (x - mean_batch(x))**2]`. On the 1D toy
     a collapsed G gives deviations near 0 where real data gives about
-    `std**2`, so D can see the collapse (the user's notes).
+    `std**2`, so D can see the collapse (the user's notes). Under
+    tf.distribute the mean is over each replica's batch.
+
+    Returns (when called):
+        `(batch, 2 d)` features.
 
     Example:
 
