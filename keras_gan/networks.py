@@ -149,13 +149,17 @@ def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, name="
     return keras.Model(z, x, name=name)
 
 
-def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, name="dcgan_discriminator"):
+def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, minibatch_stddev=False,
+                        name="dcgan_discriminator"):
     """A DCGAN discriminator: two stride-2 convolutions, LeakyReLU(0.2), logits out.
 
     Args:
         input_shape: `(H, W, C)`, H and W multiples of 4.
         filters: width of the first convolution (the second has twice as many).
         dropout: dropout rate after each convolution (0 disables it).
+        minibatch_stddev: append the minibatch standard deviation as a
+            feature map before the second convolution
+            (`keras_gan.layers.MinibatchStddev`, against mode collapse).
         name: model name.
 
     Returns:
@@ -172,6 +176,8 @@ def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, name="
     x_in = keras.Input(input_shape, name="x")
     x = x_in
     for f in (filters, filters * 2):
+        if minibatch_stddev and f == filters * 2:
+            x = gan_layers.MinibatchStddev()(x)
         x = layers.Conv2D(f, 4, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:

@@ -114,6 +114,16 @@ def test_packed_gan_trains_saves_and_rejects_an_unpacked_d(tmp_path):
         keras_gan.GAN(networks.toy_generator(3, 2), networks.toy_discriminator(2), pack=0)
 
 
+def test_dcgan_discriminator_minibatch_stddev_sees_batch_spread():
+    d = networks.dcgan_discriminator((8, 8, 1), filters=4, minibatch_stddev=True)
+    assert any(isinstance(layer, layers.MinibatchStddev) for layer in d.layers)
+    x = np.random.default_rng(0).normal(size=(4, 8, 8, 1)).astype("float32")
+    # The same first image scores differently next to a different batch.
+    spread = np.asarray(d(np.concatenate([x[:1], x[1:] * 5])))[0]
+    alone = np.asarray(d(np.concatenate([x[:1], x[:1] * 1, x[:1], x[:1]])))[0]
+    assert not np.allclose(spread, alone)
+
+
 def test_packed_discriminator_for_images():
     d = networks.packed_discriminator("dcgan", (8, 8, 1), pack=2, filters=4)
     assert d.input_shape == (None, 8, 8, 2)
