@@ -15,7 +15,9 @@ unchanged. The GAN multiplies by a 0/N factor read from D's optimizer
 iteration count instead of branching, because a `tf.cond` around a gradient
 update breaks under tf.distribute (KERAS3_GAN_NOTES: "Freezing D"). The
 penalty is therefore still computed at every step: the interval changes the
-regularisation schedule, not the cost.
+regularisation schedule, not the cost. StyleGAN2 also rescales Adam's learning
+rate and betas by `interval / (interval + 1)`; set those on `d_optimizer` if
+you want that too.
 """
 
 import tensorflow as tf
