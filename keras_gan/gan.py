@@ -623,7 +623,10 @@ class GAN(keras.Model):
         """`keras.Model.fit` after checking the data against D's input.
 
         Accepts numpy arrays (`batch_size` defaults to 32) and `tf.data`
-        datasets of `x` or `(x, y)`; `y` is ignored by the unconditional GAN.
+        datasets of `x` or `(x, y)`; `y` is ignored by the unconditional GAN
+        and required by a conditional one (int labels in `[0, num_classes)`).
+        With `warmup_g_steps`/`warmup_d_steps` set, `fit` runs the warm-up
+        phases first (see `compile`).
         """
         self._check_compiled()
         validate_training_data(x, self._data_shape, self.d_steps, batch_size)
