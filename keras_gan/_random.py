@@ -1,19 +1,29 @@
 """Stateless random numbers that are the same with and without XLA, on any device.
 
-`tf.random.stateless_normal` and float `stateless_uniform` give other numbers
-under `jit_compile=True` (XLA turns the random bits into floats its own way),
-so a step with XLA would not reproduce the same step without it. The Philox
-bits themselves agree everywhere: these functions map them to floats here.
+Under `jit_compile=True`, TF's stateless ops with the default
+`alg="auto_select"` pick another algorithm (`stateless_fold_in`, integer
+`stateless_uniform`: different numbers for most seeds), and
+`stateless_normal` / float `stateless_uniform` turn the random bits into
+floats another way. A step with XLA would then not reproduce the step
+without it. Philox bits agree everywhere, so everything here is built on
+them, with the float conversion done here.
 """
 
 import numpy as np
 import tensorflow as tf
 
+_ALG = "philox"
+
+
+def fold_in(seed, data):
+    """A new stateless seed from `seed` (2 ints) and the int `data`."""
+    return tf.random.experimental.stateless_fold_in(seed, data, alg=_ALG)
+
 
 def _unit_uniform(shape, seed):
     """Floats in the open interval (0, 1): 24 random bits, centred in their bin."""
     bits = tf.random.stateless_uniform(
-        shape, seed, minval=None, maxval=None, dtype=tf.uint32, alg="philox"
+        shape, seed, minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
     )
     return (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) * 2.0**-24
 
@@ -21,6 +31,13 @@ def _unit_uniform(shape, seed):
 def uniform(shape, seed, minval=0.0, maxval=1.0):
     """float32 samples of U(minval, maxval) of `shape` from a stateless `seed` (2 ints)."""
     return minval + (maxval - minval) * _unit_uniform(shape, seed)
+
+
+def uniform_int(shape, seed, minval, maxval, dtype=tf.int32):
+    """Integers from [minval, maxval) of `shape` from a stateless `seed`."""
+    return tf.random.stateless_uniform(
+        shape, seed, minval=minval, maxval=maxval, dtype=dtype, alg=_ALG
+    )
 
 
 def normal(shape, seed):

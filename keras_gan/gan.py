@@ -395,7 +395,7 @@ class GAN(keras.Model):
         seed = (seed_generator or self.seed_generator).next()
         replica_id = tf.distribute.get_replica_context()
         replica_id = 0 if replica_id is None else replica_id.replica_id_in_sync_group
-        return tf.random.experimental.stateless_fold_in(seed, replica_id)
+        return _random.fold_in(seed, replica_id)
 
     # --------------------------------------------------------------- train step
     def _real_samples(self, data):
