@@ -55,7 +55,22 @@ def _uniform(shape, seed, salt, minval=0.0, maxval=1.0):
 
 
 def color(x, seed):
-    """Random brightness, saturation and contrast, per image (DiffAugment)."""
+    """Random brightness, saturation and contrast, per image (DiffAugment).
+
+    Args:
+        x: images `(batch, H, W, C)`.
+        seed: a stateless seed (2 ints).
+
+    Returns:
+        The transformed images: `x + b`, then saturation and contrast scaled
+        about the pixel's channel mean and the image mean.
+
+    Example:
+
+    ```python
+    y = keras_gan.augment.color(images, tf.constant([0, 1]))
+    ```
+    """
     n = ops.shape(x)[0]
     x = x + (_uniform((n, 1, 1, 1), seed, 0) - 0.5)
     mean = ops.mean(x, axis=-1, keepdims=True)
@@ -75,7 +90,22 @@ def _shift(x, shift, axis):
 
 
 def translation(x, seed, ratio=0.125):
-    """Shifts each image by up to `ratio` of its size in each direction, zero fill."""
+    """Shifts each image by up to `ratio` of its size in each direction, zero fill.
+
+    Args:
+        x: images `(batch, H, W, C)`.
+        seed: a stateless seed (2 ints).
+        ratio: the largest shift as a fraction of H and of W.
+
+    Returns:
+        The shifted images (each by its own integer offsets).
+
+    Example:
+
+    ```python
+    y = keras_gan.augment.translation(images, tf.constant([0, 1]))
+    ```
+    """
     n = ops.shape(x)[0]
     for axis, salt in ((1, 3), (2, 4)):
         limit = int(x.shape[axis] * ratio + 0.5)
@@ -88,7 +118,22 @@ def translation(x, seed, ratio=0.125):
 
 
 def cutout(x, seed, ratio=0.5):
-    """Zeroes a random square of `ratio` times the image size, per image."""
+    """Zeroes a random square of `ratio` times the image size, per image.
+
+    Args:
+        x: images `(batch, H, W, C)`.
+        seed: a stateless seed (2 ints).
+        ratio: the square's side as a fraction of H and of W.
+
+    Returns:
+        The images with one square (clipped at the border) set to 0.
+
+    Example:
+
+    ```python
+    y = keras_gan.augment.cutout(images, tf.constant([0, 1]))
+    ```
+    """
     n = ops.shape(x)[0]
     h, w = x.shape[1], x.shape[2]
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
@@ -131,6 +176,8 @@ class DiffAugment(keras.layers.Layer):
     """
 
     def __init__(self, policy="color,translation,cutout", seed=None, **kwargs):
+        # float32 under a mixed policy too: the transforms' random factors are float32.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.policy = ",".join(_parse_policy(policy))
         self.seed = seed
