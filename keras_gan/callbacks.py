@@ -96,6 +96,52 @@ class AtomicCheckpoint(keras.callbacks.Callback):
             save_atomic(self.model, self.path)
 
 
+class CSVLog(keras.callbacks.Callback):
+    """Writes each epoch's logs to a CSV file, one row per epoch, flushed at once.
+
+    Unlike `keras.callbacks.CSVLogger`, it writes only the keys that were
+    logged (no empty `val_*` columns when there is no validation data).
+
+    Args:
+        path: the CSV file.
+        append: keep the rows of an existing file with the same columns
+            (resuming); by default the file is started afresh.
+
+    Example:
+
+    ```python
+    gan.fit(ds, epochs=10, callbacks=[keras_gan.callbacks.CSVLog("runs/x/log.csv")])
+    ```
+    """
+
+    def __init__(self, path, append=False):
+        super().__init__()
+        self.path = str(path)
+        self.append = append
+        self._header = None
+
+    def _continues_file(self, header):
+        if not self.append or not os.path.exists(self.path):
+            return False
+        with open(self.path) as f:
+            return f.readline().strip() == header
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not is_chief() or not logs:
+            return
+        keys = sorted(logs)
+        header = ",".join(["epoch"] + keys)
+        if header != self._header:
+            fresh = not self._continues_file(header)
+            self._header = header
+        else:
+            fresh = False
+        with open(self.path, "w" if fresh else "a") as f:
+            if fresh:
+                f.write(header + "\n")
+            f.write(",".join([str(epoch + 1)] + [f"{float(logs[k]):.6g}" for k in keys]) + "\n")
+
+
 def save_atomic(model, path):
     """`model.save(path)` through a temporary file in the same folder and a rename."""
     return images_module.replace_atomic(path, model.save)

@@ -240,7 +240,7 @@ def cmd_train(args):
     ]
     if is_chief():
         os.makedirs(out, exist_ok=True)
-        callbacks.append(keras.callbacks.CSVLogger(os.path.join(out, "log.csv")))
+        callbacks.append(gan_callbacks.CSVLog(os.path.join(out, "log.csv")))
     if tb_dir:
         callbacks.append(keras.callbacks.TensorBoard(tb_dir, write_graph=False))
     gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=args.verbose)

@@ -59,3 +59,15 @@ def test_checkpoint_is_never_half_written(tmp_path, monkeypatch):
 def test_checkpoint_path_must_end_in_keras():
     with pytest.raises(ValueError, match=r"`path`.*\.keras"):
         callbacks.AtomicCheckpoint("model.h5")
+
+
+def test_csv_log_writes_only_logged_keys_and_starts_afresh(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("stale\n")
+    log = callbacks.CSVLog(str(path))
+    log.on_epoch_end(0, {"g_loss": 0.5, "d_loss": 1.25})
+    log.on_epoch_end(1, {"g_loss": 0.75, "d_loss": 1.0})
+    assert path.read_text().splitlines() == ["epoch,d_loss,g_loss", "1,1.25,0.5", "2,1,0.75"]
+    resumed = callbacks.CSVLog(str(path), append=True)
+    resumed.on_epoch_end(2, {"g_loss": 1.0, "d_loss": 2.0})
+    assert path.read_text().splitlines()[-1] == "3,2,1" and len(path.read_text().splitlines()) == 4
