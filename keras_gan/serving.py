@@ -136,26 +136,12 @@ def _from_json_value(value):
     while isinstance(first, list) and first:
         first = first[0]
     if isinstance(first, (bytes, str)):
-        array = np.empty(np.shape(decoded) if isinstance(decoded, list) else (), dtype=object)
-        if array.ndim == 0:
-            array[()] = decoded
-        else:
-            _fill(array, decoded)
-        return array
+        # dtype=object: a fixed-width "S" array would drop trailing zero bytes.
+        return np.array(decoded, dtype=object)
     array = np.asarray(decoded)
     if array.dtype.kind == "f":
         return array.astype(np.float32)
     return array
-
-
-def _fill(array, nested):
-    # np.asarray would turn bytes into fixed-width "S" arrays, dropping
-    # trailing zero bytes of PNG data; fill an object array instead.
-    for index in np.ndindex(array.shape):
-        item = nested
-        for i in index:
-            item = item[i]
-        array[index] = item
 
 
 def decode_response(response):
