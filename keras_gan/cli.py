@@ -56,7 +56,7 @@ def _loss_names():
 def _add_train(sub):
     p = sub.add_parser(
         "train",
-        help="train a GAN (default: a DCGAN on scikit-learn's 8x8 digits, about 5 minutes on 2 CPU cores)",
+        help="train a GAN (default: the MLP GAN on scikit-learn's 8x8 digits, about 5 minutes on 2 CPU cores)",
         description=(
             "Train a GAN with Keras's fit(). Writes under --out: samples/epoch_NNN.png (a grid from "
             "the same fixed noise each epoch), log.csv, model.keras (the whole GAN, both optimizers; "
@@ -70,7 +70,7 @@ def _add_train(sub):
     p.add_argument("--image-size", type=_image_size, default=(32, 32),
                    help="HxW for --dataset folder (default: 32x32)")
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="epochs (default: 120 for digits, 20 otherwise)")
+                   help="epochs (default: 150 for digits, 20 otherwise)")
     p.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default: 64)")
     p.add_argument("--loss", default="non_saturating", choices=_loss_names(),
                    help="adversarial loss (default: non_saturating)")
@@ -78,10 +78,11 @@ def _add_train(sub):
                    help="D updates per batch, each on its own slice of the batch (default: 1)")
     p.add_argument("--g-steps", type=_positive_int, default=1, help="G updates per batch (default: 1)")
     p.add_argument("--latent-dim", type=_positive_int, default=64, help="size of z (default: 64)")
-    p.add_argument("--network", default="dcgan", choices=("dcgan", "mlp"),
-                   help="networks for image data (default: dcgan)")
-    p.add_argument("--learning-rate", type=_positive_float, default=5e-4,
-                   help="Adam learning rate of both D and G (default: 5e-4)")
+    p.add_argument("--network", default="mlp", choices=("mlp", "dcgan"),
+                   help="networks for image data: the MLP GAN (G 128-256-512-1024, D 512-256-1) or "
+                        "a DCGAN (default: mlp)")
+    p.add_argument("--learning-rate", type=_positive_float, default=2e-4,
+                   help="Adam learning rate (beta_1=0.5) of both D and G (default: 2e-4)")
     p.add_argument("--conditional", action="store_true",
                    help="class-conditional GAN trained on (image, label): G and D both see the label "
                         f"(labelled datasets: {', '.join(LABELLED_DATASETS)}); sample grids cycle "
@@ -214,7 +215,7 @@ def cmd_train(args):
     out = args.out or os.path.join("runs", args.dataset)
     dataset = _load_data(args)
     shape = _sample_shape(dataset)
-    epochs = args.epochs or (120 if args.dataset == "digits" else 20)
+    epochs = args.epochs or (150 if args.dataset == "digits" else 20)
     num_classes = None
     if args.conditional:
         if args.dataset not in LABELLED_DATASETS:
