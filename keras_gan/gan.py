@@ -229,8 +229,15 @@ class GAN(keras.Model):
         if ema_decay is not None:
             # recursive=True: nested models (conditional networks) get their own
             # weights instead of sharing G's.
-            self.ema_generator = keras.models.clone_model(generator, recursive=True)
-            self.ema_generator.set_weights(generator.get_weights())
+            try:
+                self.ema_generator = keras.models.clone_model(generator, recursive=True)
+                self.ema_generator.set_weights(generator.get_weights())
+            except Exception as e:  # clone_model raises several types
+                raise ValueError(
+                    "Invalid value for argument `ema_decay`: the EMA copy needs a generator "
+                    "that keras.models.clone_model can copy (Functional, Sequential, or a "
+                    f"subclass with get_config/from_config). Cloning failed with: {e}"
+                ) from e
             self.ema_generator.trainable = False
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
