@@ -65,11 +65,15 @@ class GANLoss:
     has_targets = True
 
     def __init__(self, label_smoothing=0.0, halve_d_loss=False):
-        label_smoothing = float(label_smoothing)
+        received = label_smoothing
+        try:
+            label_smoothing = float(label_smoothing)
+        except (TypeError, ValueError):
+            label_smoothing = float("nan")  # not a number: reported below, by name
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(
                 "Invalid value for argument `label_smoothing`: expected a float in "
-                f"[0, 1). Received: label_smoothing={label_smoothing}"
+                f"[0, 1). Received: label_smoothing={received!r}"
             )
         if label_smoothing and not self.has_targets:
             raise ValueError(

@@ -133,6 +133,8 @@ def test_bad_arguments_are_named():
         losses.get("nope")
     with pytest.raises(ValueError, match="argument `label_smoothing`.*Received: label_smoothing=1.0"):
         losses.NonSaturating(label_smoothing=1.0)
+    with pytest.raises(ValueError, match="argument `label_smoothing`.*Received: label_smoothing='a lot'"):
+        losses.LeastSquares(label_smoothing="a lot")
     with pytest.raises(ValueError, match="argument `label_smoothing`.*'hinge'"):
         losses.Hinge(label_smoothing=0.1)
     with pytest.raises(ValueError, match="needs `real_logits`"):
