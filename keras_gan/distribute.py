@@ -16,23 +16,48 @@ import tensorflow as tf
 
 
 def is_chief(strategy=None):
-    """True unless this process is a non-chief worker of a multi-worker strategy.
+    """True unless this process is a non-chief worker of a multi-worker cluster.
+
+    The chief is the `"chief"` task, or worker 0 when the cluster has no
+    chief task. Without a multi-worker strategy in scope (Keras callbacks and
+    code after `fit` run outside `strategy.scope()`), the role is read from
+    the `TF_CONFIG` environment variable; without TF_CONFIG, the process is
+    alone and is the chief.
 
     Args:
         strategy: a `tf.distribute.Strategy`; defaults to the current one.
 
     Returns:
         bool: whether this process may write checkpoints and exports.
+
+    Example:
+
+    ```python
+    gan.fit(dataset, epochs=10)
+    if keras_gan.distribute.is_chief():
+        keras_gan.export_generator(gan, "saved_models/digits")
+    ```
     """
     strategy = strategy or tf.distribute.get_strategy()
     resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None:
-        return True
-    task_type, task_id = resolver.task_type, resolver.task_id
+    config = _tf_config()
+    if resolver is not None and resolver.task_type is not None:
+        task_type, task_id = resolver.task_type, resolver.task_id
+    else:
+        task = config.get("task") or {}
+        task_type, task_id = task.get("type"), task.get("index", 0)
     if task_type in (None, "chief"):
         return True
-    has_chief = "chief" in json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
-    return task_type == "worker" and task_id == 0 and not has_chief
+    has_chief = "chief" in (config.get("cluster") or {})
+    return task_type == "worker" and int(task_id) == 0 and not has_chief
+
+
+def _tf_config():
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 STRATEGY_NAMES = ("default", "mirrored", "multiworker")

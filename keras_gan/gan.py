@@ -582,7 +582,7 @@ class GAN(keras.Model):
                 self._d_step(*real_slice)
             for j in range(self.g_steps):
                 self._g_step(*slices[j % self.d_steps])
-        return {m.name: m.result() for m in self.metrics}
+        return self._logs()
 
     def test_step(self, data):
         real, labels = self._slices(*self._real_samples(data), 1)[0]
@@ -594,7 +594,15 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits, real_logits))
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_logits, "float32")))
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_logits, "float32")))
-        return {m.name: m.result() for m in self.metrics}
+        return self._logs()
+
+    def _logs(self):
+        logs = {m.name: m.result() for m in self.metrics}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces multi-worker logs with reduce(MEAN, axis=0), which
+            # crashes on scalars (KERAS3_GAN_NOTES: "tf.distribute", tensorflow#72388).
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     @property
     def inference_generator(self):

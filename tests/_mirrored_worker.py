@@ -1,0 +1,118 @@
+"""Subprocess for tests/test_distribute.py: MirroredStrategy on 2 logical CPUs.
+
+Splitting the CPU into 2 logical devices must happen before TensorFlow
+initialises, hence a fresh process. Prints one JSON line of results:
+
+- `<policy>_max_diff`: largest weight difference between one step on 2
+  replicas and one step on 1 device, same global batch, same noise;
+- `<policy>_update_norm`: size of that step (so a 0 diff is meaningful);
+- `replica_noise_max_diff`: how much the 2 replicas' default noise differs;
+- `overflow_*`: a float16 overflow on replica 1 only, under loss scaling;
+- `fit_finite`: a few steps of plain `fit` with default noise stay finite.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+
+import keras_gan  # noqa: E402
+from keras_gan import networks  # noqa: E402
+
+LATENT_DIM = 4
+GLOBAL_BATCH = 16
+# One global noise batch per sample_noise call, in call order.
+NOISE = [np.random.default_rng(i).normal(size=(GLOBAL_BATCH, LATENT_DIM)).astype("float32") for i in range(8)]
+REAL = np.random.default_rng(0).normal(4.0, 1.25, (GLOBAL_BATCH, 1)).astype("float32")
+
+
+def build(strategy, init=None, inject_noise=True, overflow_on_replica=None):
+    """A BatchNorm-free toy GAN built and compiled in `strategy.scope()`.
+
+    With `inject_noise`, replica r of R draws rows [r*n, (r+1)*n) of the
+    next global noise batch, so R replicas together see exactly the noise
+    one device sees.
+    """
+    with strategy.scope():
+        keras.utils.set_random_seed(1)
+        generator = networks.toy_generator(LATENT_DIM, 1, units=(16, 16))
+        discriminator = networks.toy_discriminator(1, units=(16, 16))
+        if init is not None:
+            generator.set_weights(init[0])
+            discriminator.set_weights(init[1])
+        gan = keras_gan.GAN(generator, discriminator, seed=3)
+        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
+    if inject_noise:
+        calls = {}
+
+        def sample_noise(n, seed_generator=None):
+            # Runs once per replica when the step is traced.
+            context = tf.distribute.get_replica_context()
+            replica = int(tf.get_static_value(context.replica_id_in_sync_group))
+            calls[replica] = calls.get(replica, -1) + 1
+            replicas = strategy.num_replicas_in_sync
+            z = tf.reshape(tf.constant(NOISE[calls[replica]]), (replicas, -1, LATENT_DIM))[replica]
+            if replica == overflow_on_replica:
+                z = z * 1e30  # inf in float16
+            return z
+
+        gan.sample_noise = sample_noise
+    return gan
+
+
+def flat_weights(gan):
+    return np.concatenate([w.ravel() for w in gan.generator.get_weights() + gan.discriminator.get_weights()])
+
+
+def one_step(gan):
+    gan.fit(REAL, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
+    return flat_weights(gan)
+
+
+def main():
+    results = {}
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    results["replicas"] = mirrored.num_replicas_in_sync
+    for policy in ("float32", "mixed_float16"):
+        keras.mixed_precision.set_global_policy(policy)
+        single = build(tf.distribute.get_strategy())
+        init = (single.generator.get_weights(), single.discriminator.get_weights())
+        start = flat_weights(single)
+        one_device = one_step(single)
+        two_replicas = one_step(build(mirrored, init))
+        results[f"{policy}_update_norm"] = float(np.linalg.norm(one_device - start))
+        results[f"{policy}_max_diff"] = float(np.abs(one_device - two_replicas).max())
+        results[f"{policy}_loss_scaled"] = isinstance(single.d_optimizer, keras.optimizers.LossScaleOptimizer)
+
+    # keras_gan's own noise (no injection), still under mixed_float16.
+    plain = build(mirrored, init, inject_noise=False)
+    per_replica = tf.function(lambda: mirrored.run(lambda: plain.sample_noise(8)))()
+    z0, z1 = (np.array(z) for z in mirrored.experimental_local_results(per_replica))
+    results["replica_noise_max_diff"] = float(np.abs(z0 - z1).max())
+    plain.fit(REAL, batch_size=GLOBAL_BATCH, epochs=3, verbose=0)
+    results["fit_finite"] = bool(np.isfinite(flat_weights(plain)).all())
+
+    # An overflow on replica 1 only: every replica must skip the step.
+    overflow = build(mirrored, init, overflow_on_replica=1)
+    start = flat_weights(overflow)
+    after = one_step(overflow)
+    results["overflow_weights_finite"] = bool(np.isfinite(after).all())
+    results["overflow_max_change"] = float(np.nan_to_num(np.abs(after - start), nan=np.inf).max())
+    results["overflow_scales"] = [float(overflow.d_optimizer.dynamic_scale.numpy()),
+                                  float(overflow.g_optimizer.dynamic_scale.numpy())]
+    results["initial_scale"] = float(overflow.d_optimizer.initial_scale)
+    print(json.dumps(results))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
