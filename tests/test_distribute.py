@@ -183,3 +183,27 @@ def test_two_workers_end_with_identical_weights_and_only_the_chief_writes(tmp_pa
     assert (chief / "model.keras").is_file()
     assert (chief / "export" / "1" / "saved_model.pb").is_file()
     assert sorted(os.listdir(other)) == []
+
+
+# ---------------------------------------------------------------------- CLI
+def test_cli_train_with_the_mirrored_strategy_trains_and_writes(tmp_path, capsys):
+    from keras_gan import cli
+
+    out = tmp_path / "run"
+    code = cli.main(["train", "--strategy", "mirrored", "--dataset", "gaussian_1d", "--epochs", "1",
+                     "--batch-size", "2048", "--out", str(out), "--verbose", "0"])
+    assert code == 0
+    assert (out / "model.keras").is_file() and (out / "generator.keras").is_file()
+    assert "keras-gan: wrote" in capsys.readouterr().out
+
+
+def test_cli_multiworker_without_tf_config_exits_with_a_clear_error(tmp_path, monkeypatch, capsys):
+    from keras_gan import cli
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--strategy", "multiworker", "--dataset", "gaussian_1d", "--epochs", "1",
+                  "--out", str(tmp_path / "run"), "--verbose", "0"])
+    assert exit_info.value.code == 1
+    assert "TF_CONFIG is not set" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
