@@ -3,6 +3,7 @@
 from keras_gan import callbacks, data, images, losses, networks
 from keras_gan import augment, layers, penalties
 from keras_gan import evaluation
+from keras_gan import distribute
 from keras_gan.gan import GAN
 from keras_gan import export, inference, serving
 from keras_gan.export import export_generator
@@ -11,5 +12,5 @@ from keras_gan.inference import load_generator
 __version__ = "0.1.0"
 
 __all__ = ["GAN", "callbacks", "data", "images", "losses", "networks", "__version__",
-           "augment", "layers", "penalties", "evaluation",
+           "augment", "layers", "penalties", "evaluation", "distribute",
            "export", "export_generator", "inference", "load_generator", "serving"]
