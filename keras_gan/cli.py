@@ -251,7 +251,7 @@ def cmd_train(args):
     if is_chief():
         os.makedirs(out, exist_ok=True)
         callbacks.append(gan_callbacks.CSVLog(os.path.join(out, "log.csv")))
-    if tb_dir:
+    if tb_dir and is_chief():  # Keras' own callbacks have no chief logic
         callbacks.append(keras.callbacks.TensorBoard(tb_dir, write_graph=False))
     gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=args.verbose)
     if is_chief():
