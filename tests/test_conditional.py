@@ -44,7 +44,7 @@ def test_conditional_gan_learns_each_class():
     gan.fit(x, y, batch_size=64, epochs=8, verbose=0)
     zeros = gan.generate(1000, labels=0, seed=1)
     ones = gan.generate(1000, labels=1, seed=1)
-    assert abs(zeros.mean() + 2.0) < 0.5 and abs(ones.mean() - 2.0) < 0.5
+    assert abs(zeros.mean() + 2.0) < 0.6 and abs(ones.mean() - 2.0) < 0.6
     assert np.mean(zeros < 0) > 0.9 and np.mean(ones > 0) > 0.9
 
 
