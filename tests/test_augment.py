@@ -84,7 +84,7 @@ def test_bad_policy_and_bad_inputs_are_named():
         augment.DiffAugment("color")(np.zeros((4, 2), "float32"))
 
 
-def test_gan_augments_real_and_fake_in_both_phases(tmp_path):
+def test_gan_augments_real_and_fake_in_both_phases():
     calls = []
 
     class Recorder(keras.layers.Layer):
