@@ -183,11 +183,23 @@ DISTRIBUTED = textwrap.dedent("""
         first, second = (c.numpy() for c in w.value.values)
         np.testing.assert_array_equal(first, second)
     assert int(gan.d_optimizer.iterations.numpy()) == 2
+    # Conditional + DiffAugment (its seeds fold in the replica id) + warm-up.
+    images = np.random.default_rng(0).uniform(-1, 1, size=(48, 8, 8, 1)).astype("float32")
+    labels = (np.arange(48) % 3).astype("int32")
+    with strategy.scope():
+        nets = keras_gan.networks
+        gan = keras_gan.GAN(nets.conditional_generator("mlp", 4, (8, 8, 1), 3, units=(16,)),
+                            nets.conditional_discriminator("mlp", (8, 8, 1), 3, units=(16,)),
+                            num_classes=3, seed=0, augment="translation,cutout,color")
+        gan.compile("adam", "adam", penalties=["r1"], warmup_d_steps=1)
+    h = gan.fit(tf.data.Dataset.from_tensor_slices((images, labels)).batch(16), epochs=1, verbose=0)
+    assert np.isfinite(h.history["d_loss"][0]), h.history
+    assert (int(gan.g_optimizer.iterations.numpy()), int(gan.d_optimizer.iterations.numpy())) == (2, 3)
     print("DISTRIBUTED_OK")
 """)
 
 
-def test_penalties_and_ema_work_under_mirrored_strategy():
+def test_stabilisers_and_conditional_training_work_under_mirrored_strategy():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run([sys.executable, "-c", DISTRIBUTED], capture_output=True, text=True,
                             timeout=240, env=env)
