@@ -36,7 +36,7 @@ REAL = np.random.default_rng(0).normal(4.0, 1.25, (GLOBAL_BATCH, 1)).astype("flo
 
 
 def build(strategy, init=None, inject_noise=True, overflow_on_replica=None):
-    """A BatchNorm-free toy GAN built and compiled in `strategy.scope()`.
+    """A BatchNorm-free toy GAN (EMA, R1) built and compiled in `strategy.scope()`.
 
     With `inject_noise`, replica r of R draws rows [r*n, (r+1)*n) of the
     next global noise batch, so R replicas together see exactly the noise
@@ -49,8 +49,10 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None):
         if init is not None:
             generator.set_weights(init[0])
             discriminator.set_weights(init[1])
-        gan = keras_gan.GAN(generator, discriminator, seed=3)
-        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating")
+        # With an EMA copy of G and the R1 penalty: both must be replica-count invariant too.
+        gan = keras_gan.GAN(generator, discriminator, seed=3, ema_decay=0.5)
+        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating",
+                    penalties=[keras_gan.penalties.R1(1.0)])
     if inject_noise:
         calls = {}
 
@@ -70,7 +72,8 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None):
 
 
 def flat_weights(gan):
-    return np.concatenate([w.ravel() for w in gan.generator.get_weights() + gan.discriminator.get_weights()])
+    models = (gan.generator, gan.discriminator, gan.ema_generator)
+    return np.concatenate([w.ravel() for model in models for w in model.get_weights()])
 
 
 def one_step(gan):

@@ -107,7 +107,8 @@ def mirrored():
 
 @pytest.mark.parametrize("policy, tolerance", [("float32", 1e-6), ("mixed_float16", 1e-4)])
 def test_one_step_on_two_replicas_equals_one_step_on_one_device(mirrored, policy, tolerance):
-    # Same global batch of 16, same noise, BatchNorm-free nets, SGD(0.1).
+    # Same global batch of 16, same noise, BatchNorm-free nets, SGD(0.1), with
+    # an EMA of G and the R1 penalty (compared too).
     # float32: only the summation order differs (1e-6); mixed_float16: the
     # replicas' float16 rounding differs too (1e-4), on a step of norm ~0.1.
     assert mirrored[f"{policy}_update_norm"] > 0.05

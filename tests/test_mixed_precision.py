@@ -169,10 +169,12 @@ def test_the_1d_gaussian_still_learns_under_mixed_float16(policy):
                         networks.toy_discriminator(1, units=(32, 32)), seed=0)
     gan.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.5),
                 loss="non_saturating")
-    gan.fit(keras_gan.data.gaussian_1d(mean=4.0, std=1.25, n=4096, batch_size=64), epochs=8, verbose=0)
+    before = gan.generate(4000, seed=0)
+    gan.fit(keras_gan.data.gaussian_1d(mean=4.0, std=1.25, n=1024, batch_size=64), epochs=6, verbose=0)
     samples = gan.generate(4000, seed=0)
+    assert abs(before.mean() - 4.0) > 3.0  # it starts far from the target
     assert abs(samples.mean() - 4.0) < 0.4, samples.mean()
-    assert 0.6 < samples.std() < 2.0, samples.std()
+    assert 0.8 < samples.std() < 1.8, samples.std()
 
 
 def test_precision_benchmark_smoke_run_prints_every_configuration():
