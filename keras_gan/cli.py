@@ -70,7 +70,7 @@ def _add_train(sub):
     p.add_argument("--image-size", type=_image_size, default=(32, 32),
                    help="HxW for --dataset folder (default: 32x32)")
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="epochs (default: 150 for digits, 20 otherwise)")
+                   help="epochs (default: 300 for digits, 20 otherwise)")
     p.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default: 64)")
     p.add_argument("--loss", default="non_saturating", choices=_loss_names(),
                    help="adversarial loss (default: non_saturating)")
@@ -219,7 +219,7 @@ def cmd_train(args):
     out = args.out or os.path.join("runs", args.dataset)
     dataset = _load_data(args)
     shape = _sample_shape(dataset)
-    epochs = args.epochs or (150 if args.dataset == "digits" else 20)
+    epochs = args.epochs or (300 if args.dataset == "digits" else 20)
     num_classes = None
     if args.conditional:
         if args.dataset not in LABELLED_DATASETS:

@@ -179,7 +179,8 @@ def _build_archive(generator, latent_dim, z_dtype, label_shape, pixel_range):
         return {"png_bytes": _to_png(images, *pixel_range)}
 
     archive = keras.export.ExportArchive()
-    archive.track(generator)
+    # No archive.track(generator): add_endpoint tracks the variables the
+    # endpoints use, and track() would store every weight a second time.
     archive.add_endpoint(SIGNATURE_Z, from_z, [z_spec] + label_spec)
     archive.add_endpoint(SIGNATURE_SEEDS, from_seeds, [seeds_spec] + label_spec)
     sample_shape = tuple(generator.compute_output_spec(

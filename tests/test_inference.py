@@ -173,7 +173,7 @@ def test_shipped_digits_model_loads_and_makes_varied_digit_images():
     g = keras_gan.load_generator(SHIPPED)
     assert g.version == 1 and g.latent_dim == 64 and g.sample_shape == (8, 8, 1)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(SHIPPED) for f in fs)
-    assert size < 3 * 2**20
+    assert size < 5 * 2**20  # "a few MB at most"
     images = g.from_seeds(range(32))
     assert images.min() >= -1.0 and images.max() <= 1.0
     # Digits: dark background, bright strokes, and not one image repeated.
