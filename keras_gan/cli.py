@@ -361,9 +361,6 @@ def cmd_sample(args):
 
 def main(argv=None):
     """Entry point of the `keras-gan` command."""
-    # TensorFlow's C++ start-up chatter (CUDA probing on a CPU machine) is
-    # noise on a terminal; set TF_CPP_MIN_LOG_LEVEL yourself to see it.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
