@@ -86,12 +86,12 @@ RECIPES = {
     "digits": dict(
         latent_dim=32, filters=32, pack=1, augment="translation",
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
-        steps=2000, ema_decay=0.995, r1=0.0,
+        steps=4000, ema_decay=0.995, r1=0.0,
     ),
     "stacked_digits": dict(
         latent_dim=64, filters=32, pack=2, augment=None,
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
-        steps=2000, ema_decay=0.995, r1=0.0,
+        steps=4000, ema_decay=0.995, r1=0.0,
     ),
 }
 
