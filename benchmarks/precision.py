@@ -85,6 +85,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=sorted(IMAGES), choices=sorted(IMAGES))
     parser.add_argument("--policies", nargs="+", default=list(POLICIES), choices=POLICIES)
+    parser.add_argument("--xla", nargs="+", default=["off", "on"], choices=("off", "on"))
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per repeat")
     parser.add_argument("--repeats", type=int, default=3)
@@ -106,7 +107,7 @@ def main(argv=None):
     print("|---|---|---|---|---|")
     for size in args.sizes:
         for policy in args.policies:
-            for xla in (False, True):
+            for xla in [setting == "on" for setting in args.xla]:
                 median, low, high = measure(size, policy, xla, args.batch_size, args.steps,
                                             args.repeats, args.filters, args.latent_dim)
                 shape = "x".join(str(d) for d in IMAGES[size])

@@ -66,7 +66,7 @@ CASES = {
     "hinge,lazy_r1,conditional,diff_augment,dcgan": (
         conditional_dcgan_nets, (IMAGES, LABELS),
         dict(num_classes=3, augment="color,translation,cutout"),
-        dict(loss="hinge", d_steps=2, penalties=[keras_gan.penalties.R1(1.0, interval=2)])),
+        dict(loss="hinge", penalties=[keras_gan.penalties.R1(1.0, interval=2)])),
 }
 
 
