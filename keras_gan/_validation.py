@@ -81,3 +81,19 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
                 f"Invalid value for argument `batch_size`: expected at least d_steps={d_steps} "
                 f"(one slice per D update). Received: batch_size={batch_size}"
             )
+
+
+def resolve_identifier(identifier, base_class, registry, error):
+    """An instance of `base_class` from an instance, a config dict or a registered name.
+
+    `error` is the ValueError to raise for anything else.
+    """
+    import keras
+
+    if isinstance(identifier, base_class):
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if isinstance(identifier, str) and identifier in registry:
+        return registry[identifier]()
+    raise error

@@ -13,6 +13,8 @@ summed across replicas), so a loss object never has to know about replicas.
 import keras
 from keras import ops
 
+from keras_gan._validation import resolve_identifier
+
 _REGISTRY = {}
 
 
@@ -317,17 +319,11 @@ def get(identifier):
     loss = keras_gan.losses.get("hinge")
     ```
     """
-    if isinstance(identifier, GANLoss):
-        return identifier
-    if isinstance(identifier, dict):
-        return keras.saving.deserialize_keras_object(identifier)
-    if isinstance(identifier, str) and identifier in _REGISTRY:
-        return _REGISTRY[identifier]()
-    raise ValueError(
+    return resolve_identifier(identifier, GANLoss, _REGISTRY, ValueError(
         "Invalid value for argument `loss`: expected one of "
         f"{sorted(_REGISTRY)} or a keras_gan.losses.GANLoss instance. "
         f"Received: loss={identifier!r}"
-    )
+    ))
 
 
 def names():

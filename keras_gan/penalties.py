@@ -25,7 +25,7 @@ import keras
 from keras import ops
 
 from keras_gan import _random
-from keras_gan._validation import check_positive_int
+from keras_gan._validation import check_positive_int, resolve_identifier
 
 _EPSILON = 1e-12
 
@@ -171,14 +171,8 @@ def get(identifier):
     penalty = keras_gan.penalties.get("r1")
     ```
     """
-    if isinstance(identifier, Penalty):
-        return identifier
-    if isinstance(identifier, dict):
-        return keras.saving.deserialize_keras_object(identifier)
-    if isinstance(identifier, str) and identifier in _REGISTRY:
-        return _REGISTRY[identifier]()
-    raise ValueError(
+    return resolve_identifier(identifier, Penalty, _REGISTRY, ValueError(
         "Invalid value for argument `penalties`: expected a list of penalty names "
         f"({sorted(_REGISTRY)}) or keras_gan.penalties.Penalty instances. "
         f"Received: {identifier!r}"
-    )
+    ))
