@@ -69,14 +69,15 @@ RECIPES = {
     "ring": dict(
         latent_dim=16, g_units=(128, 128, 128), d_units=(128, 128, 128), pack=2,
         loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
-        steps=6000, ema_decay=0.999, r1=0.0,
+        steps=12000, ema_decay=0.999, r1=0.0,
     ),
     # Measured on seed 0 (6000 steps): packing (2 or 4) or an EMA of G cost
-    # the grid most of its high-quality samples; R1 brings back all modes.
+    # the grid most of its high-quality samples; R1 brings back all modes;
+    # 12000 steps rather than 6000 take HQ from 0.57 to 0.92.
     "grid": dict(
         latent_dim=16, g_units=(128, 128, 128), d_units=(128, 128, 128), pack=1,
         loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
-        steps=6000, ema_decay=0.0, r1=0.1,
+        steps=12000, ema_decay=0.0, r1=0.1,
     ),
     "gaussian_1d": dict(
         latent_dim=4, g_units=(32, 32), d_units=(32, 32), pack=1, minibatch_features="deviation",
