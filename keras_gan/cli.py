@@ -94,7 +94,13 @@ def _add_train(sub):
     p.add_argument("--out", default=None, help="output folder (default: runs/<dataset>)")
     p.add_argument("--tensorboard", action="store_true",
                    help="also write TensorBoard logs (losses, sample grids) to OUT/tensorboard")
-    p.add_argument("--no-xla", action="store_true", help="do not compile the train step with XLA")
+    xla = p.add_mutually_exclusive_group()
+    xla.add_argument("--xla", dest="xla", action="store_true", default=None,
+                     help="compile the train step with XLA (default for the MLP and toy networks on "
+                          "one device: faster there on CPUs)")
+    xla.add_argument("--no-xla", dest="xla", action="store_false",
+                     help="do not use XLA (default for --network dcgan: XLA slowed its "
+                          "convolutions several-fold on CPUs; and under --strategy, where it fails)")
     p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"),
                    help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                         "multiworker (one process per machine; reads TF_CONFIG). XLA is off under "
@@ -208,6 +214,15 @@ def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None):
             networks.dcgan_discriminator(sample_shape, filters=filters))
 
 
+def use_xla(args, sample_shape):
+    """Whether `keras-gan train` compiles its step with XLA (see --xla/--no-xla)."""
+    if args.strategy != "default":
+        return False  # forcing XLA under MirroredStrategy fails (KERAS3_GAN_NOTES: "XLA")
+    if args.xla is not None:
+        return args.xla
+    return len(sample_shape) == 1 or args.network == "mlp"
+
+
 def cmd_train(args):
     import keras
 
@@ -240,8 +255,7 @@ def cmd_train(args):
             d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
             g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
             loss=args.loss, d_steps=args.d_steps, g_steps=args.g_steps,
-            # Forced XLA fails under MirroredStrategy (KERAS3_GAN_NOTES: "XLA").
-            jit_compile=not args.no_xla and args.strategy == "default",
+            jit_compile=use_xla(args, shape),
         )
     tb_dir = os.path.join(out, "tensorboard") if args.tensorboard else None
     callbacks = [

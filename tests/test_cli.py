@@ -97,3 +97,21 @@ def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "keras_gan", "sample", "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--model" in result.stdout
+
+
+@pytest.mark.parametrize("flags, shape, expected", [
+    ([], (8, 8, 1), True),                            # the default MLP GAN
+    (["--network", "dcgan"], (8, 8, 1), False),       # XLA slowed the DCGAN's convolutions on CPUs
+    (["--network", "dcgan", "--xla"], (8, 8, 1), True),
+    (["--no-xla"], (8, 8, 1), False),
+    (["--dataset", "ring_2d"], (2,), True),           # toy MLPs
+    (["--xla", "--strategy", "mirrored"], (8, 8, 1), False),  # XLA fails under MirroredStrategy
+])
+def test_xla_default_depends_on_the_network_and_strategy(flags, shape, expected):
+    args = cli.build_parser().parse_args(["train"] + flags)
+    assert cli.use_xla(args, shape) is expected
+
+
+def test_xla_flags_are_exclusive(capsys):
+    assert run("train", "--xla", "--no-xla") == 2
+    assert "not allowed with argument" in capsys.readouterr().err
