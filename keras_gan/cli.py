@@ -292,8 +292,6 @@ def _load_sampler(path):
     import keras
     import tensorflow as tf
 
-    import keras_gan  # noqa: F401  (registers the GAN class for load_model)
-
     if not os.path.exists(path):
         raise UsageError(f"--model: no such file or folder: {path!r}")
     if os.path.isdir(path):
@@ -339,8 +337,6 @@ def cmd_export(args):
     if not os.path.isfile(args.checkpoint):
         raise UsageError(f"--checkpoint: no such file: {args.checkpoint!r}")
     import keras
-
-    import keras_gan  # noqa: F401  (registers the GAN class for load_model)
 
     model = keras.models.load_model(args.checkpoint, compile=False)
     try:

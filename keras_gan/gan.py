@@ -74,6 +74,14 @@ def _agree_on_overflow(grads):
     return [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
 
 
+def _has_labels(x, y):
+    """Whether `fit` data carries labels: `(x, y)` batches, or a `y` beside `x`."""
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        return isinstance(spec, tuple) and len(spec) >= 2
+    return y is not None or isinstance(x, (tuple, list))
+
+
 def _uses_float16(*models):
     policies = [keras.mixed_precision.global_policy()] + [m.dtype_policy for m in models]
     return any(p.compute_dtype == "float16" for p in policies)
@@ -645,12 +653,8 @@ class GAN(keras.Model):
         """
         self._check_compiled()
         validate_training_data(x, self._data_shape, self.d_steps, batch_size)
-        if self.num_classes is not None:
-            spec = x.element_spec if isinstance(x, tf.data.Dataset) else None
-            if (y is None and not isinstance(x, tf.data.Dataset) and not isinstance(x, (tuple, list))) or (
-                spec is not None and not (isinstance(spec, tuple) and len(spec) >= 2)
-            ):
-                raise ValueError(self._missing_labels_message())
+        if self.num_classes is not None and not _has_labels(x, y):
+            raise ValueError(self._missing_labels_message())
         # A dataset brings its own shuffling; Keras warns if asked to shuffle it.
         kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
         if self.warmup_g_steps or self.warmup_d_steps:
