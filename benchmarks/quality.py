@@ -258,7 +258,7 @@ def _mean_spread(values):
     return f"{_fmt(values.mean())} ± {_fmt(values.std())}"
 
 
-def print_table(results, real, seconds, rules, title):
+def print_table(results, real, seconds, cpu_seconds, rules, title):
     print(f"\n## {title}\n")
     print("| benchmark | metric | ours: mean ± std (seeds) | real data | published | target | met |")
     print("|---|---|---|---|---|---|---|")
@@ -278,6 +278,9 @@ def print_table(results, real, seconds, rules, title):
                   f"{'-' if shown is None else _fmt(shown)} | {published} | {target} | {met} |")
         secs = seconds[name]
         print(f"| {name} | wall time per run (s) | {_mean_spread(secs)} ({len(secs)}) | - | - | - | - |")
+        cpu = cpu_seconds.get(name)
+        if cpu:
+            print(f"| {name} | CPU time per run (s) | {_mean_spread(cpu)} ({len(cpu)}) | - | - | - | - |")
 
 
 def main(argv=None):
@@ -289,8 +292,12 @@ def main(argv=None):
                         help="one short run per benchmark; exit 1 below the smoke floors")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe entry (Python literal), for every benchmark run")
-    parser.add_argument("--json", help="write the per-run results to this file")
+    parser.add_argument("--json", help="write the per-run results to this file (after every run)")
+    parser.add_argument("--report", nargs="+", metavar="JSON",
+                        help="train nothing: print the table of these --json files, merged")
     args = parser.parse_args(argv)
+    if args.report:
+        return _report(merge_reports(args.report))
     if args.seeds < 1:
         parser.error(f"Invalid value for argument `--seeds`: expected a positive integer. "
                      f"Received: --seeds={args.seeds}")
@@ -308,7 +315,7 @@ def main(argv=None):
     seeds = [args.first_seed] if args.smoke else list(range(args.first_seed, args.first_seed + args.seeds))
     print(f"keras-gan quality benchmark: TF {tf.__version__}, Keras {keras.__version__}, "
           f"{os.cpu_count()} CPU cores, seeds {seeds}{' (smoke)' if args.smoke else ''}")
-    results, seconds, real, untrained = {}, {}, {}, {}
+    results, seconds, cpu_seconds, real, untrained, recipes = {}, {}, {}, {}, {}, {}
     for name in args.only:
         recipe = dict(RECIPES[name])
         unknown = set(overrides) - set(recipe) - {"minibatch_features", "augment"}
@@ -328,37 +335,80 @@ def main(argv=None):
             # The untrained generator's scores: a floor must be above them.
             untrained[name] = evaluate(name, train(name, dict(recipe, steps=0), seeds[0]), seeds[0])
             keras.backend.clear_session()
+        recipes[name] = recipe
         for seed in seeds:
-            start = time.time()
+            start, cpu_start = time.time(), time.process_time()
             gan = train(name, recipe, seed)
             scores = evaluate(name, gan, seed)
-            elapsed = time.time() - start
+            # Wall time is distorted when other processes share the cores:
+            # the process CPU time (all threads) is kept next to it.
+            elapsed, cpu = time.time() - start, time.process_time() - cpu_start
             results.setdefault(name, []).append(scores)
             seconds.setdefault(name, []).append(elapsed)
+            cpu_seconds.setdefault(name, []).append(cpu)
             shown = ", ".join(f"{k}={_fmt(v)}" for k, v in scores.items())
-            print(f"{name} seed {seed}: {shown} ({elapsed:.1f} s)", flush=True)
+            print(f"{name} seed {seed}: {shown} ({elapsed:.1f} s wall, {cpu:.1f} s CPU)", flush=True)
             keras.backend.clear_session()
+            if args.json:  # after every run, so an interrupted run keeps what finished
+                _write_json(args.json, results, seconds, cpu_seconds, recipes, untrained, args.smoke)
     if _Digits.classifier is not None:
         print(f"\ndigits classifier: held-out accuracy {_Digits.classifier.held_out_accuracy:.4f}, "
               f"trained in {_Digits.seconds:.1f} s; Frechet real-vs-real floor {_Digits.floor:.4f}")
-    rules = SMOKE_FLOORS if args.smoke else TARGETS
-    print_table(results, real, seconds, rules, "smoke floors" if args.smoke else "quality vs published")
-    failed = [
+    report = _write_json(args.json, results, seconds, cpu_seconds, recipes, untrained, args.smoke, real)
+    return _report(report)
+
+
+def _failed(results, rules):
+    return [
         f"{name}.{metric}" for name, runs in results.items()
         for metric, rule in rules.get(name, {}).items()
         if not _passes(np.mean([r[metric] for r in runs]), rule)
     ]
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({
-                "results": results, "seconds": seconds, "failed": failed, "untrained": untrained,
-                "floors": SMOKE_FLOORS if args.smoke else TARGETS,
-                "classifier_accuracy": getattr(_Digits.classifier, "held_out_accuracy", None),
-            }, f, default=float, indent=1)
-    if failed:
-        print(f"\nbelow {'floor' if args.smoke else 'target'}: {', '.join(failed)}")
-    return 1 if (args.smoke and failed) else 0
 
+
+def _write_json(path, results, seconds, cpu_seconds, recipes, untrained, smoke, real=None):
+    """The per-run results as a dict, also written to `path` when given."""
+    rules = SMOKE_FLOORS if smoke else TARGETS
+    report = {
+        "results": results, "seconds": seconds, "cpu_seconds": cpu_seconds,
+        "failed": _failed(results, rules), "untrained": untrained, "real": real or {},
+        "floors": rules, "smoke": smoke, "recipes": recipes,
+        "classifier_accuracy": getattr(_Digits.classifier, "held_out_accuracy", None),
+    }
+    if path:
+        with open(path, "w") as f:
+            json.dump(report, f, default=float, indent=1)
+    return report
+
+
+def _report(report):
+    """Prints the table of one report; returns the exit code (1: smoke below floor)."""
+    smoke = report["smoke"]
+    print_table(report["results"], report["real"], report["seconds"], report["cpu_seconds"],
+                report["floors"], "smoke floors" if smoke else "quality vs published")
+    if report["failed"]:
+        print(f"\nbelow {'floor' if smoke else 'target'}: {', '.join(report['failed'])}")
+    return 1 if (smoke and report["failed"]) else 0
+
+
+def merge_reports(paths):
+    """Merges the JSON files of several runs (e.g. one per benchmark) into one report."""
+    merged = {"results": {}, "seconds": {}, "cpu_seconds": {}, "real": {}, "untrained": {},
+              "recipes": {}, "smoke": False, "classifier_accuracy": None}
+    for path in paths:
+        with open(path) as f:
+            part = json.load(f)
+        for key in ("results", "seconds", "cpu_seconds", "real", "untrained", "recipes"):
+            for name, value in part.get(key, {}).items():
+                if key in ("results", "seconds", "cpu_seconds"):
+                    merged[key].setdefault(name, []).extend(value)
+                else:
+                    merged[key][name] = value
+        merged["smoke"] = merged["smoke"] or part.get("smoke", False)
+        merged["classifier_accuracy"] = merged["classifier_accuracy"] or part.get("classifier_accuracy")
+    merged["floors"] = SMOKE_FLOORS if merged["smoke"] else TARGETS
+    merged["failed"] = _failed(merged["results"], merged["floors"])
+    return merged
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -109,6 +109,12 @@ class GAN(keras.Model):
             every G update; BatchNorm statistics are copied), used by
             `generate()`, sample grids and export. E.g. 0.999; None for no
             EMA.
+        ema_warmup: ramp the EMA's decay up as StyleGAN does: G update
+            number `t` (0 for the first) uses `min(ema_decay, (1 + t) /
+            (10 + t))`, so a short run's EMA copy is not stuck near the
+            initial G (with 0.999, the plain decay still weighs the initial
+            weights by 0.999**1000 = 37% after 1000 updates). Counted from
+            `g_optimizer.iterations`, so a resumed run continues the ramp.
         pack: PacGAN packing: D judges `pack` samples at once, concatenated
             along the last axis (`keras_gan.layers.PackSamples`), so D must
             take `pack` times G's channels
@@ -144,7 +150,8 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None,
-                 num_classes=None, ema_decay=None, pack=1, augment=None, **kwargs):
+                 num_classes=None, ema_decay=None, pack=1, augment=None, ema_warmup=True,
+                 **kwargs):
         super().__init__(**kwargs)
         for arg, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, keras.Model):
@@ -215,6 +222,12 @@ class GAN(keras.Model):
                     f"(e.g. 0.999) or None. Received: ema_decay={ema_decay!r}"
                 )
         self.ema_decay = ema_decay
+        if not isinstance(ema_warmup, (bool, np.bool_)):
+            raise ValueError(
+                "Invalid value for argument `ema_warmup`: expected True or False. "
+                f"Received: ema_warmup={ema_warmup!r}"
+            )
+        self.ema_warmup = bool(ema_warmup)
         self.augment = augment_module.get(augment)
         self.generator = generator
         self.discriminator = discriminator
@@ -537,8 +550,12 @@ class GAN(keras.Model):
         return loss
 
     def _update_ema(self):
-        """`w_ema = decay * w_ema + (1 - decay) * w`; BatchNorm statistics are copied."""
-        decay = self.ema_decay
+        """`w_ema = decay * w_ema + (1 - decay) * w`; BatchNorm statistics are copied.
+
+        With `ema_warmup`, `decay = min(ema_decay, (1 + t) / (10 + t))` for the
+        `t`-th G update (0-based), `t = g_optimizer.iterations - 1` (read after
+        this update's `apply_gradients`).
+        """
         averaged = {id(v) for v in self.generator.trainable_weights}
         pairs = [
             (e.value, g.value, id(g) in averaged)
@@ -585,6 +602,11 @@ class GAN(keras.Model):
         elif self._phase == "warmup_d":
             self._d_step(*self._slices(real, labels, 1)[0])
         else:
+            decay = ops.cast(self.ema_decay, ema.dtype)
+            if self.ema_warmup:
+                # Read inside the per-device update, next to the assignment it feeds.
+                t = ops.cast(self.g_optimizer.iterations - 1, ema.dtype)
+                decay = ops.minimum(decay, (1.0 + t) / (10.0 + t))
             slices = self._slices(real, labels, self.d_steps)
             for real_slice in slices:
                 self._d_step(*real_slice)
@@ -792,3 +814,4 @@ class _UpdateSchedule(keras.callbacks.Callback):
             gan._enter_phase(gan._scheduled_phase())
             # The fit loop calls `self.train_function` afresh at every batch.
             gan.make_train_function()
+            "ema_warmup": self.ema_warmup,
