@@ -563,6 +563,11 @@ class GAN(keras.Model):
         ]
 
         def average(ema, w):
+            decay = ops.cast(self.ema_decay, ema.dtype)
+            if self.ema_warmup:
+                # Read inside the per-device update, next to the assignment it feeds.
+                t = ops.cast(self.g_optimizer.iterations - 1, ema.dtype)
+                decay = ops.minimum(decay, (1.0 + t) / (10.0 + t))
             ema.assign(decay * ema + (1.0 - decay) * w)
 
         def copy(ema, w):
@@ -602,11 +607,6 @@ class GAN(keras.Model):
         elif self._phase == "warmup_d":
             self._d_step(*self._slices(real, labels, 1)[0])
         else:
-            decay = ops.cast(self.ema_decay, ema.dtype)
-            if self.ema_warmup:
-                # Read inside the per-device update, next to the assignment it feeds.
-                t = ops.cast(self.g_optimizer.iterations - 1, ema.dtype)
-                decay = ops.minimum(decay, (1.0 + t) / (10.0 + t))
             slices = self._slices(real, labels, self.d_steps)
             for real_slice in slices:
                 self._d_step(*real_slice)
@@ -775,6 +775,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "num_classes": self.num_classes,
             "ema_decay": self.ema_decay,
+            "ema_warmup": self.ema_warmup,
             "pack": self.pack,
             "augment": None if self.augment is None else keras.saving.serialize_keras_object(self.augment),
         }
@@ -814,4 +815,3 @@ class _UpdateSchedule(keras.callbacks.Callback):
             gan._enter_phase(gan._scheduled_phase())
             # The fit loop calls `self.train_function` afresh at every batch.
             gan.make_train_function()
-            "ema_warmup": self.ema_warmup,
