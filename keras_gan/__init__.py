@@ -5,6 +5,9 @@ from keras_gan import augment, layers, penalties
 from keras_gan import evaluation
 from keras_gan import distribute
 from keras_gan.gan import GAN
+from keras_gan import image_to_image, pool
+from keras_gan.pix2pix import Pix2Pix
+from keras_gan.cyclegan import CycleGAN
 from keras_gan import export, inference, serving
 from keras_gan.export import export_generator
 from keras_gan.inference import load_generator
@@ -13,4 +16,5 @@ __version__ = "0.1.0"
 
 __all__ = ["GAN", "callbacks", "data", "images", "losses", "networks", "__version__",
            "augment", "layers", "penalties", "evaluation", "distribute",
-           "export", "export_generator", "inference", "load_generator", "serving"]
+           "export", "export_generator", "inference", "load_generator", "serving",
+           "Pix2Pix", "CycleGAN", "image_to_image", "pool"]

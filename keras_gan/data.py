@@ -313,3 +313,189 @@ DATASETS = {
     "fashion_mnist": fashion_mnist,
     "cifar10": cifar10,
 }
+
+
+# ------------------------------------------------------------ image-to-image
+TRANSLATION_TASKS = ("edges", "colorize")
+#: The stroke colours of `colorize`: each channel is lit in half of them, so
+#: the colour of a grey digit is as uncertain as it can be.
+PALETTE = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]], "float32")
+
+
+def _batched(arrays, batch_size, shuffle, seed):
+    batch_size = check_positive_int("batch_size", batch_size)
+    ds = tf.data.Dataset.from_tensor_slices(arrays)
+    if shuffle:
+        ds = ds.shuffle(len(arrays[0] if isinstance(arrays, tuple) else arrays), seed=seed,
+                        reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def digits_translation_samples(task="edges", image_size=32, seed=0):
+    """Paired images made from scikit-learn's digits (offline), upscaled to `image_size`.
+
+    Args:
+        task: `"edges"`: a digit (1 channel) to its edge map (1 channel, the
+            Sobel gradient magnitude); `"colorize"`: a grey digit (1 channel)
+            to the same digit drawn in a colour picked at random per image
+            from `PALETTE` (3 channels, black background): the colour cannot
+            be read from the input, the case where an L1 loss alone averages.
+        image_size: side of the square images (bilinear upscaling of 8x8).
+        seed: seed of the colours.
+
+    Returns:
+        `(inputs, targets)`: float32 arrays `(1797, S, S, C)` in [-1, 1].
+
+    Example:
+
+    ```python
+    x, y = keras_gan.data.digits_translation_samples("colorize", 32)
+    ```
+    """
+    if task not in TRANSLATION_TASKS:
+        raise ValueError(
+            f"Invalid value for argument `task`: expected one of {list(TRANSLATION_TASKS)}. "
+            f"Received: task={task!r}"
+        )
+    size = check_positive_int("image_size", image_size)
+    images, _ = load_digits()
+    ink = tf.image.resize((images + 1.0) / 2.0, (size, size), method="bilinear").numpy()
+    ink = np.clip(ink, 0.0, 1.0)
+    if task == "edges":
+        edges = tf.norm(tf.image.sobel_edges(tf.constant(ink)), axis=-1).numpy()
+        target = np.clip(edges / np.percentile(edges, 99.5), 0.0, 1.0)
+    else:
+        colours = PALETTE[np.random.default_rng(seed).integers(len(PALETTE), size=len(ink))]
+        target = ink * colours[:, None, None, :]
+    return (ink * 2.0 - 1.0).astype("float32"), (target * 2.0 - 1.0).astype("float32")
+
+
+def paired_digits(task="edges", image_size=32, batch_size=32, shuffle=True, seed=0):
+    """A dataset of `(input, target)` digit pairs for `keras_gan.Pix2Pix` (works offline).
+
+    Args:
+        task: `"edges"` or `"colorize"` (see `digits_translation_samples`).
+        image_size: side of the square images.
+        batch_size: pairs per batch.
+        shuffle: reshuffle every epoch.
+        seed: seed of the colours and of the shuffle.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, targets)` float32 batches in [-1, 1].
+
+    Example:
+
+    ```python
+    ds = keras_gan.data.paired_digits("edges", image_size=32, batch_size=32)
+    ```
+    """
+    return _batched(digits_translation_samples(task, image_size, seed), batch_size, shuffle, seed)
+
+
+def unpaired_digits(task="edges", image_size=32, batch_size=16, shuffle=True, seed=0):
+    """Two unpaired domains from the digits, zipped, for `keras_gan.CycleGAN` (works offline).
+
+    The digits are split at random into two disjoint halves: domain A is
+    the inputs of one half, domain B the targets of the other, so no A image
+    has its B counterpart in the data.
+
+    Args:
+        task: `"edges"` or `"colorize"` (see `digits_translation_samples`).
+        image_size: side of the square images.
+        batch_size: images per batch of each domain.
+        shuffle: reshuffle each domain every epoch, independently.
+        seed: seed of the split, the colours and the shuffles.
+
+    Returns:
+        A `tf.data.Dataset` of `(a, b)` float32 batches in [-1, 1].
+
+    Example:
+
+    ```python
+    ds = keras_gan.data.unpaired_digits("edges", batch_size=16)
+    ```
+    """
+    inputs, targets = digits_translation_samples(task, image_size, seed)
+    order = np.random.default_rng(seed).permutation(len(inputs))
+    half = len(order) // 2
+    a = _batched(inputs[order[:half]], batch_size, shuffle, seed)
+    b = _batched(targets[order[half: 2 * half]], batch_size, shuffle, seed + 1)
+    return tf.data.Dataset.zip((a, b))
+
+
+def _image_files(folder):
+    extensions = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+    return sorted(
+        os.path.relpath(os.path.join(root, name), folder)
+        for root, _, names in os.walk(folder) for name in names if name.lower().endswith(extensions)
+    )
+
+
+def image_folder_pairs(path, image_size, batch_size=16, channels=3, paired=True, shuffle=True, seed=0):
+    """The user's own image-to-image data: `path/A/` and `path/B/`.
+
+    Args:
+        path: a folder holding `A/` (inputs, domain A) and `B/` (targets,
+            domain B), each a folder of images (jpeg, png, bmp, gif; read
+            recursively).
+        image_size: `(height, width)`; images are resized to it.
+        batch_size: images per batch.
+        channels: 1 or 3, or a pair `(channels of A, channels of B)`.
+        paired: True for pix2pix: `A/x.png` goes with `B/x.png` (the same
+            relative file names in both folders, else a ValueError). False
+            for CycleGAN: A and B are shuffled independently and zipped.
+        shuffle: reshuffle every epoch.
+        seed: seed of the shuffle.
+
+    Returns:
+        A `tf.data.Dataset` of `(a, b)` float32 batches in [-1, 1].
+
+    Example:
+
+    ```python
+    ds = keras_gan.data.image_folder_pairs("facades/", (64, 64), paired=True)
+    ```
+    """
+    folders = [os.path.join(os.fspath(path), d) for d in ("A", "B")]
+    if not all(os.path.isdir(f) for f in folders):
+        raise ValueError(
+            "Invalid value for argument `path`: expected a folder holding sub-folders `A/` and `B/` "
+            f"of images. Received: path={path!r}"
+        )
+    pair = (channels, channels) if isinstance(channels, int) else tuple(channels)
+    if len(pair) != 2 or any(c not in (1, 3) for c in pair):
+        raise ValueError(
+            "Invalid value for argument `channels`: expected 1, 3 or a pair of them. "
+            f"Received: channels={channels!r}"
+        )
+    if not paired:
+        a, b = (image_folder(f, image_size, batch_size, c, shuffle, seed + i)
+                for i, (f, c) in enumerate(zip(folders, pair)))
+        return tf.data.Dataset.zip((a, b))
+    names = [_image_files(f) for f in folders]
+    if not names[0] or names[0] != names[1]:
+        only = sorted(set(names[0]) ^ set(names[1]))[:5]
+        raise ValueError(
+            "Invalid value for argument `path`: paired data needs the same image file names in "
+            f"`A/` and `B/` (and at least one). Received: {len(names[0])} and {len(names[1])} "
+            f"images" + (f", e.g. {only} in one folder only" if only else "")
+        )
+    try:
+        size = tuple(int(s) for s in image_size)
+        assert len(size) == 2 and min(size) > 0
+    except (TypeError, ValueError, AssertionError):
+        raise ValueError(
+            "Invalid value for argument `image_size`: expected (height, width). "
+            f"Received: image_size={image_size!r}"
+        ) from None
+
+    def load(file, c):
+        image = tf.io.decode_image(tf.io.read_file(file), channels=c, expand_animations=False)
+        return tf.image.resize(tf.cast(image, "float32"), size) / 127.5 - 1.0
+
+    files = tuple([os.path.join(f, n) for n in names[0]] for f in folders)
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle:
+        ds = ds.shuffle(len(files[0]), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(lambda fa, fb: (load(fa, pair[0]), load(fb, pair[1])), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(check_positive_int("batch_size", batch_size)).prefetch(tf.data.AUTOTUNE)

@@ -438,3 +438,109 @@ def packed_discriminator(kind="toy", input_shape=(2,), pack=2, name=None, **kwar
     input_shape = _check_shape("input_shape", input_shape)
     packed = input_shape[:-1] + (input_shape[-1] * pack,)
     return _build_discriminator(kind, packed, name=name or f"packed_{kind}_discriminator", **kwargs)
+
+
+# ------------------------------------------------------------ image-to-image
+def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth=None, dropout=0.5,
+                   name="unet_generator"):
+    """The pix2pix U-Net: an encoder-decoder with skip connections, image to image.
+
+    The encoder has `depth` stride-2 4x4 convolutions (BatchNorm after all
+    but the first, LeakyReLU(0.2)); the decoder mirrors it with stride-2
+    transposed convolutions (BatchNorm, dropout on the three innermost as
+    pix2pix's noise, ReLU), each concatenated with the encoder output of the
+    same size; a tanh layer (float32) gives the image.
+
+    Args:
+        input_shape: `(H, W, C)` of the input image; H and W must be
+            divisible by `2**depth`.
+        output_channels: channels of the output image.
+        filters: width of the first convolution, doubling per level (capped
+            at 8x).
+        depth: number of downsampling levels; None goes down to 1x1
+            (`log2(min(H, W))`).
+        dropout: dropout rate in the three innermost decoder levels (0 for none).
+        name: model name.
+
+    Returns:
+        A `keras.Model` from `(batch, H, W, C)` to `(batch, H, W,
+        output_channels)` in [-1, 1].
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.unet_generator((32, 32, 1), output_channels=3, filters=32)
+    ```
+    """
+    h, w, c = _check_shape("input_shape", input_shape, rank=3)
+    _check_positive("output_channels", output_channels)
+    _check_positive("filters", filters)
+    if depth is None:
+        depth = max(1, int(math.log2(min(h, w))))
+    _check_positive("depth", depth)
+    if h % 2**depth or w % 2**depth:
+        raise ValueError(
+            f"Invalid value for argument `input_shape`: expected H and W divisible by "
+            f"2**depth={2**depth}. Received: input_shape={tuple(input_shape)!r}"
+        )
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"Invalid value for argument `dropout`: expected a float in [0, 1). Received: dropout={dropout!r}")
+    x_in = keras.Input((h, w, c), name="images")
+    x, skips = x_in, []
+    for i in range(depth):
+        x = layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same", use_bias=i == 0)(x)
+        if 0 < i < depth - 1:  # no BatchNorm at 1x1 of a batch of one
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        skips.append(x)
+    for i in reversed(range(depth - 1)):
+        x = layers.Conv2DTranspose(filters * min(2**i, 8), 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        if dropout and i >= depth - 4:
+            x = layers.Dropout(dropout)(x)
+        x = layers.ReLU()(x)
+        x = layers.Concatenate()([x, skips[i]])
+    x = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same")(x)
+    x = layers.Activation("tanh", dtype="float32")(x)
+    return keras.Model(x_in, x, name=name)
+
+
+def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), filters=64, n_layers=3,
+                          name="pix2pix_discriminator"):
+    """The conditional PatchGAN of pix2pix: judges (input, output) image pairs.
+
+    The input image and the candidate output are concatenated along the
+    channels and judged by `patchgan_discriminator`, one logit per patch.
+
+    Args:
+        input_shape: `(H, W, C_in)` of G's input image.
+        target_shape: `(H, W, C_out)` of G's output (and the target) image.
+        filters: width of the PatchGAN's first convolution.
+        n_layers: its downsampling convolutions.
+        name: model name.
+
+    Returns:
+        A `keras.Model` with inputs `[input (batch, H, W, C_in), output
+        (batch, H, W, C_out)]` and logits `(batch, H / 2**n_layers,
+        W / 2**n_layers, 1)` out.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.pix2pix_discriminator((32, 32, 1), (32, 32, 3), filters=32)
+    ```
+    """
+    input_shape = _check_shape("input_shape", input_shape, rank=3)
+    target_shape = _check_shape("target_shape", target_shape, rank=3)
+    if input_shape[:2] != target_shape[:2]:
+        raise ValueError(
+            "Invalid value for argument `target_shape`: expected the same height and width as "
+            f"`input_shape` {input_shape}. Received: target_shape={target_shape!r}"
+        )
+    condition = keras.Input(input_shape, name="input_images")
+    image = keras.Input(target_shape, name="images")
+    body = patchgan_discriminator(
+        input_shape[:2] + (input_shape[2] + target_shape[2],), filters=filters, n_layers=n_layers,
+        name=f"{name}_patchgan",
+    )
+    return keras.Model([condition, image], body(layers.Concatenate()([condition, image])), name=name)

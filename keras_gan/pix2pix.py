@@ -1,0 +1,158 @@
+"""`keras_gan.Pix2Pix`: paired image-to-image translation (Isola et al. 2017).
+
+G maps an input image to an output image (`keras_gan.networks.unet_generator`);
+D is a conditional PatchGAN that judges `(input, output)` pairs
+(`keras_gan.networks.pix2pix_discriminator`). One `train_step`:
+
+- D phase: `(loss(D(x, y), real) + loss(D(x, G(x)), fake)) * 0.5` with
+  `G(x)` detached: pix2pix's `backward_D`, i.e. the default loss
+  `keras_gan.losses.NonSaturating(halve_d_loss=True)`.
+- G phase, D frozen: `adversarial(D(x, G(x))) + l1_weight * mean|y - G(x)|`.
+
+The L1 term alone gives blurry, averaged outputs where the target is
+uncertain; the adversarial term penalises them (`benchmarks/image_to_image.py`
+measures this).
+"""
+
+import keras
+
+from keras_gan import losses as losses_module
+from keras_gan.image_to_image import ImageToImageGAN, check_model, check_weight, image_shape, l1
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class Pix2Pix(ImageToImageGAN):
+    """pix2pix: a conditional GAN with an L1 term, trained by `fit` on (input, target) pairs.
+
+    Args:
+        generator: a built `keras.Model` from `(batch, H, W, C_in)` input
+            images to `(batch, H, W, C_out)` images.
+        discriminator: a built `keras.Model` with inputs `[input images,
+            output images]` and logits out (a PatchGAN map or one per pair).
+        l1_weight: weight of `mean|target - G(input)|` in G's loss (100 in
+            pix2pix; 0 for a plain conditional GAN).
+        seed: seed of the model's noise generator (saved with the model).
+
+    Example:
+
+    ```python
+    import keras, keras_gan
+    nets = keras_gan.networks
+    model = keras_gan.Pix2Pix(nets.unet_generator((32, 32, 1), 1, filters=16),
+                              nets.pix2pix_discriminator((32, 32, 1), (32, 32, 1), filters=16))
+    model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+    model.fit(keras_gan.data.paired_digits("edges", batch_size=32), epochs=2)
+    edges = model.translate(inputs[:8])
+    ```
+    """
+
+    default_loss = losses_module.NonSaturating(halve_d_loss=True)
+
+    def __init__(self, generator, discriminator, l1_weight=100.0, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        check_model("generator", generator)
+        check_model("discriminator", discriminator, inputs=2)
+        g_in, g_out = image_shape(generator), image_shape(generator, "output")
+        d_in = (image_shape(discriminator, index=0), image_shape(discriminator, index=1))
+        if None not in (g_in, g_out) + d_in and (g_in, g_out) != d_in:
+            raise ValueError(
+                "Invalid value for argument `discriminator`: expected inputs [input images, output "
+                f"images] of shapes {[g_in, g_out]} (the generator's input and output). "
+                f"Received: a discriminator with inputs of shapes {list(d_in)}"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.l1_weight = check_weight("l1_weight", l1_weight)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.g_adversarial_tracker = keras.metrics.Mean(name="g_adversarial")
+        self.g_l1_tracker = keras.metrics.Mean(name="g_l1")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        # Every variable exists already (keras#20164).
+        self.built = True
+
+    @property
+    def generators(self):
+        return [self.generator]
+
+    @property
+    def discriminators(self):
+        return [self.discriminator]
+
+    @property
+    def inference_generator(self):
+        return self.generator
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.g_adversarial_tracker,
+                self.g_l1_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def train_step(self, data):
+        inputs, targets = self._pairs(data)
+        self._d_step(inputs, targets)
+        self._g_step(inputs, targets)
+        return self._logs()
+
+    def _d_step(self, inputs, targets):
+        """D phase: real pairs `(x, y)` against detached fake pairs `(x, G(x))`."""
+        fake = self._detached(self.generator, inputs)
+
+        def loss():
+            real_logits = self.discriminator([inputs, targets], training=True)
+            fake_logits = self.discriminator([inputs, fake], training=True)
+            self.d_real_tracker.update_state(keras.ops.mean(keras.ops.cast(real_logits, "float32")))
+            self.d_fake_tracker.update_state(keras.ops.mean(keras.ops.cast(fake_logits, "float32")))
+            return self.gan_loss.discriminator_loss(real_logits, fake_logits)
+
+        self.d_loss_tracker.update_state(self._d_update(loss))
+
+    def generator_losses(self, inputs, targets, training=True):
+        """G's two terms on a batch: `(adversarial, l1)`; G's loss is `adversarial + l1_weight * l1`.
+
+        Args:
+            inputs: input images `(batch, H, W, C_in)`.
+            targets: target images `(batch, H, W, C_out)`.
+            training: run G and D in training mode.
+
+        Returns:
+            Two float32 scalars.
+        """
+        fake = self.generator(inputs, training=training)
+        adversarial = self._generator_adversarial_loss(self.discriminator, fake, targets, condition=inputs)
+        return adversarial, l1(targets, fake)
+
+    def _g_step(self, inputs, targets):
+        """G phase, D frozen: adversarial + `l1_weight` x L1 to the target."""
+        terms = {}
+
+        def loss():
+            terms["adversarial"], terms["l1"] = self.generator_losses(inputs, targets)
+            return terms["adversarial"] + self.l1_weight * terms["l1"]
+
+        self.g_loss_tracker.update_state(self._g_update(loss))
+        self.g_adversarial_tracker.update_state(terms["adversarial"])
+        self.g_l1_tracker.update_state(terms["l1"])
+
+    def test_step(self, data):
+        inputs, targets = self._pairs(data)
+        fake = self.generator(inputs, training=False)
+        real_logits = self.discriminator([inputs, targets], training=False)
+        fake_logits = self.discriminator([inputs, fake], training=False)
+        adversarial = self.gan_loss.generator_loss(fake_logits, real_logits)
+        self.d_loss_tracker.update_state(self.gan_loss.discriminator_loss(real_logits, fake_logits))
+        self.g_loss_tracker.update_state(adversarial + self.l1_weight * l1(targets, fake))
+        self.g_adversarial_tracker.update_state(adversarial)
+        self.g_l1_tracker.update_state(l1(targets, fake))
+        return self._logs()
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "l1_weight": self.l1_weight,
+            "seed": self.seed,
+        }
