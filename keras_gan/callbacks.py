@@ -1,11 +1,17 @@
-"""Callbacks for GAN training: sample grids per epoch and crash-safe checkpoints.
+"""Callbacks for GAN training: sample grids, crash-safe checkpoints and logs, and
+a guard against non-finite losses.
 
-Both write files only on the chief worker (Keras 3 callbacks have no chief
-logic: KERAS3_GAN_NOTES, "tf.distribute").
+Files are written only on the chief worker (Keras 3 callbacks have no chief
+logic: KERAS3_GAN_NOTES, "tf.distribute"), always through a temporary file
+and a rename, so a crash never leaves a half-written file. Resuming a run
+after a crash: `keras_gan.resume.ResumableTraining`.
 """
 
+import math
 import os
+import warnings
 
+import numpy as np
 import tensorflow as tf
 import keras
 
@@ -92,15 +98,25 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         self.path = str(path)
 
     def on_epoch_end(self, epoch, logs=None):
-        if is_chief():
-            save_atomic(self.model, self.path)
+        if not is_chief():
+            return
+        problem = non_finite_state(self.model, logs)
+        if problem:
+            # Keep the last good checkpoint rather than overwrite it with NaNs.
+            warnings.warn(f"AtomicCheckpoint: not saving epoch {epoch + 1}: {problem}.", stacklevel=2)
+            return
+        save_atomic(self.model, self.path)
 
 
 class CSVLog(keras.callbacks.Callback):
-    """Writes each epoch's logs to a CSV file, one row per epoch, flushed at once.
+    """Writes each epoch's logs to a CSV file, one row per epoch, crash-safely.
 
     Unlike `keras.callbacks.CSVLogger`, it writes only the keys that were
-    logged (no empty `val_*` columns when there is no validation data).
+    logged (no empty `val_*` columns when there is no validation data), and
+    the file is rewritten through a temporary file and a rename at each
+    epoch, so a crash never leaves a torn row. Writing the row of epoch `e`
+    drops any row of epoch `e` or later already in the file: after a resume
+    from an earlier checkpoint no epoch appears twice.
 
     Args:
         path: the CSV file.
@@ -118,28 +134,149 @@ class CSVLog(keras.callbacks.Callback):
         super().__init__()
         self.path = str(path)
         self.append = append
-        self._header = None
+        self._started = False
 
-    def _continues_file(self, header):
-        if not self.append or not os.path.exists(self.path):
-            return False
+    def _earlier_rows(self, header, epoch):
+        """Rows of the existing file for epochs before `epoch` (1-based), if its columns match."""
+        if not (self.append or self._started) or not os.path.exists(self.path):
+            return []
         with open(self.path) as f:
-            return f.readline().strip() == header
+            lines = f.read().splitlines()
+        if not lines or lines[0] != header:
+            return []
+        rows = []
+        for line in lines[1:]:
+            first = line.split(",", 1)[0]
+            if first.isdigit() and int(first) < epoch:
+                rows.append(line)
+        return rows
 
     def on_epoch_end(self, epoch, logs=None):
         if not is_chief() or not logs:
             return
         keys = sorted(logs)
         header = ",".join(["epoch"] + keys)
-        if header != self._header:
-            fresh = not self._continues_file(header)
-            self._header = header
-        else:
-            fresh = False
-        with open(self.path, "w" if fresh else "a") as f:
-            if fresh:
-                f.write(header + "\n")
-            f.write(",".join([str(epoch + 1)] + [f"{float(logs[k]):.6g}" for k in keys]) + "\n")
+        rows = self._earlier_rows(header, epoch + 1)
+        self._started = True
+        rows.append(",".join([str(epoch + 1)] + [f"{float(np.ravel(logs[k])[0]):.6g}" for k in keys]))
+        images_module.write_atomic(self.path, ("\n".join([header] + rows) + "\n").encode())
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite D or G loss (raised by `TerminateOnNonFinite`)."""
+
+
+class TerminateOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first NaN/inf D or G loss, and counts mixed precision's skipped steps.
+
+    After every batch it reads the logged `d_loss` and `g_loss` (running
+    means over the epoch, so the first non-finite one marks the step that
+    produced it) and raises `NonFiniteLossError` naming the epoch, the step
+    and the loss. Raising (rather than only stopping) keeps the end-of-epoch
+    and end-of-training callbacks from saving the broken weights; the
+    checkpoint callbacks of this package also refuse non-finite states.
+
+    Under mixed precision (a `keras.optimizers.LossScaleOptimizer`), a step
+    whose scaled gradients overflow is skipped by the optimizer, not applied:
+    this callback counts the skipped D and G updates and adds
+    `d_skipped_steps` and `g_skipped_steps` (per epoch) to the epoch's logs,
+    so `CSVLog` records them (place this callback before it). A non-finite
+    loss on a step the optimizer skipped is tolerated (the loss's running
+    mean restarts); any other stops training.
+
+    Example:
+
+    ```python
+    gan.fit(ds, epochs=10, callbacks=[keras_gan.callbacks.TerminateOnNonFinite(),
+                                      keras_gan.callbacks.CSVLog("runs/x/log.csv")])
+    ```
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._updates = None
+
+    def _optimizers(self):
+        return {"d": self.model.d_optimizer, "g": self.model.g_optimizer}
+
+    def _update_counts(self):
+        return {k: int(o.iterations.numpy()) for k, o in self._optimizers().items()}
+
+    def _scaled(self):
+        return any(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in self._optimizers().values())
+
+    def _updates_per_step(self):
+        phase = getattr(self.model, "_phase", "regular")
+        if phase == "warmup_g":
+            return {"d": 0, "g": 1}
+        if phase == "warmup_d":
+            return {"d": 1, "g": 0}
+        return {"d": self.model.d_steps, "g": self.model.g_steps}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._last_batch = -1
+        self._skipped = {"d": 0, "g": 0}
+        self._updates = self._update_counts() if self._scaled() else None
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        skipped_now = {"d": 0, "g": 0}
+        if self._updates is not None:
+            steps, self._last_batch = batch - self._last_batch, batch
+            counts = self._update_counts()
+            per_step = self._updates_per_step()
+            for k in counts:
+                # A LossScaleOptimizer counts only the updates it applied.
+                skipped_now[k] = max(0, per_step[k] * steps - (counts[k] - self._updates[k]))
+                self._skipped[k] += skipped_now[k]
+            self._updates = counts
+        bad = []
+        for k, name, tracker in (("d", "D", "d_loss_tracker"), ("g", "G", "g_loss_tracker")):
+            value = logs.get(f"{k}_loss")
+            if value is None or math.isfinite(float(np.ravel(value)[0])):
+                continue
+            if skipped_now[k]:
+                getattr(self.model, tracker).reset_state()  # the skipped step's loss
+                continue
+            bad.append(f"the {name} loss ({k}_loss={float(np.ravel(value)[0])})")
+        if bad:
+            offset = getattr(self.model, "_resumed_batch_offset", 0)
+            raise NonFiniteLossError(
+                f"Training stopped at epoch {self._epoch + 1}, step {offset + batch + 1}: "
+                f"{' and '.join(bad)} is not finite. Weights after this step are not saved; "
+                "the last checkpoint is kept. Lower the learning rate, add a gradient penalty, "
+                "or check the data."
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self._updates is not None:
+            logs["d_skipped_steps"] = self._skipped["d"]
+            logs["g_skipped_steps"] = self._skipped["g"]
+        if self._updates is not None and any(self._skipped.values()):
+            print(f"keras-gan: epoch {epoch + 1}: mixed precision skipped {self._skipped['d']} D and "
+                  f"{self._skipped['g']} G updates (non-finite scaled gradients; loss scale lowered)")
+
+
+def non_finite_state(model, logs=None):
+    """Why `model` must not be saved (non-finite logs or weights), or None when it may be.
+
+    Args:
+        model: a `keras.Model`.
+        logs: the latest logs, e.g. `{"d_loss": ..., "g_loss": ...}`.
+
+    Returns:
+        A short description of the first problem found, or None.
+    """
+    for key, value in (logs or {}).items():
+        if key.endswith("_loss"):
+            number = float(np.ravel(value)[0])
+            if not math.isfinite(number):
+                return f"{key}={number}"
+    for weight in model.weights:
+        if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+            return f"weight {weight.path} is not finite"
+    return None
 
 
 def save_atomic(model, path):

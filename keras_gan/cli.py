@@ -109,6 +109,11 @@ def _add_train(sub):
                    help="Keras progress output: 0 silent, 1 progress bar (default), 2 one line per epoch")
     p.add_argument("--export-to", metavar="DIR", default=None,
                    help="at the end of training, export the generator for TF Serving to DIR/<next version>/")
+    p.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
+                   help="also save the resume state every N steps (default: at epoch ends only). "
+                        "Rerunning the same command continues from the last saved point")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in --out, discarding its resume state (default: resume)")
     p.set_defaults(func=cmd_train)
 
 
@@ -227,6 +232,7 @@ def cmd_train(args):
     import keras
 
     from keras_gan import callbacks as gan_callbacks
+    from keras_gan import resume
     from keras_gan.distribute import is_chief, strategy_from_name
     from keras_gan.gan import GAN
 
@@ -258,16 +264,23 @@ def cmd_train(args):
             jit_compile=use_xla(args, shape),
         )
     tb_dir = os.path.join(out, "tensorboard") if args.tensorboard else None
+    directory, data, config = _resume_setup(args, out, dataset)
     callbacks = [
+        gan_callbacks.TerminateOnNonFinite(),
         gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed, tensorboard_dir=tb_dir),
         gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
     ]
     if is_chief():
         os.makedirs(out, exist_ok=True)
-        callbacks.append(gan_callbacks.CSVLog(os.path.join(out, "log.csv")))
+        callbacks.append(gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=not args.overwrite))
     if tb_dir and is_chief():  # Keras' own callbacks have no chief logic
         callbacks.append(keras.callbacks.TensorBoard(tb_dir, write_graph=False))
-    gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=args.verbose)
+    if data is None:  # distributed: epoch-level resume of the pipeline as it is
+        callbacks.append(resume.ResumableTraining(directory, config=config))
+        gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=args.verbose)
+    else:
+        resume.fit(gan, data, epochs, directory, save_every=args.save_every, callbacks=callbacks,
+                   config=config, verbose=args.verbose)
     if is_chief():
         gan_callbacks.save_atomic(gan.inference_generator, os.path.join(out, "generator.keras"))
         _report_toy(gan, args.dataset)
@@ -277,6 +290,57 @@ def cmd_train(args):
 
             print(f"keras-gan: exported the generator to {export_generator(gan, args.export_to)}")
     return 0
+
+
+# Flags that must match for a rerun to continue a run (--epochs may grow).
+_RUN_FLAGS = ("dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
+              "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy")
+
+
+def _resume_setup(args, out, dataset):
+    """`(directory, data, config)` of the resume state of `keras-gan train`.
+
+    On one device the data is held in memory as `SeededEpochs` (each epoch's
+    order fixed by --seed), so a rerun resumes exactly, mid-epoch included.
+    Under --strategy mirrored/multiworker `data` is None: the pipeline is left
+    as it is and only epoch ends are saved.
+    """
+    import shutil
+
+    import numpy as np
+
+    from keras_gan import resume
+
+    directory = os.path.join(out, "resume")
+    config = {k: getattr(args, k) for k in _RUN_FLAGS if hasattr(args, k)}
+    config = _json_safe(config)
+    if args.overwrite:
+        shutil.rmtree(directory, ignore_errors=True)
+    else:
+        progress = resume.load_progress(directory)
+        if progress is not None and progress.get("config") != config:
+            old = progress.get("config") or {}
+            changed = sorted(k for k in config if old.get(k) != config[k])
+            flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config[k]!r}" for k in changed)
+            raise UsageError(
+                f"{out} holds a run started with other settings ({flags or 'unknown'}): rerun the "
+                "same command to resume it, or pass --overwrite (or another --out) to start afresh"
+            )
+    if args.strategy != "default":
+        if args.save_every:
+            raise UsageError("--save-every needs --strategy default (mid-epoch resume replays "
+                             "the data order, which a distributed pipeline does not fix)")
+        return directory, None, config
+    batches = list(dataset.as_numpy_iterator())
+    labelled = isinstance(batches[0], tuple)
+    x = np.concatenate([b[0] if labelled else b for b in batches])
+    y = np.concatenate([b[1] for b in batches]) if labelled else None
+    return directory, resume.SeededEpochs(x, y, batch_size=args.batch_size, seed=args.seed), config
+
+
+def _json_safe(config):
+    """`config` with tuples as lists (as JSON reads them back), for comparisons."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
 
 
 def _report_toy(gan, dataset):

@@ -67,7 +67,10 @@ def temporary_path(path):
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    base, ext = os.path.splitext(os.path.basename(path))
+    name = os.path.basename(path)
+    # Keep compound suffixes: Keras checks that a path ends in `.weights.h5`.
+    ext = ".weights.h5" if name.endswith(".weights.h5") else os.path.splitext(name)[1]
+    base = name[: len(name) - len(ext)]
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".tmp-{base}-", suffix=ext)
     os.close(fd)
     umask = os.umask(0)
@@ -76,15 +79,47 @@ def temporary_path(path):
     return tmp
 
 
+def fsync_path(path):
+    """Flushes a file's (or a directory's) data to disk; a no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # e.g. directories on some filesystems
+    finally:
+        os.close(fd)
+
+
 def replace_atomic(path, write):
     """Calls `write(tmp)` on a temporary file beside `path`, then renames it to `path`.
 
-    A failure in `write` leaves `path` as it was and no temporary file behind.
+    The temporary file is fsync'ed before the rename and the folder after it,
+    so that after a crash or power loss `path` holds either the old or the
+    new contents, complete. A failure in `write` leaves `path` as it was and
+    no temporary file behind.
+
+    Args:
+        path: the file to write.
+        write: a function that writes the new contents to the path it is given.
+
+    Returns:
+        `path`.
+
+    Example:
+
+    ```python
+    replace_atomic("model.keras", gan.save)
+    ```
     """
     tmp = temporary_path(path)
     try:
         write(tmp)
+        fsync_path(tmp)
         os.replace(tmp, path)
+        fsync_path(os.path.dirname(os.path.abspath(path)))
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -1,0 +1,369 @@
+"""Resuming GAN training after a crash: `SeededEpochs`, `ResumableTraining`, `fit`.
+
+`ResumableTraining` saves the whole training state into a folder at every
+epoch end (and every `save_every` steps): G, D, the EMA copy of G, both
+optimizers' state, the noise seed generators (all through
+`GAN.save_weights`), and, in `progress.json`, the epoch, the position within
+it and the epoch's running loss means. At the start of `fit` it restores the
+latest state and makes `fit` continue from there.
+
+`keras_gan.resume.fit` resumes exactly, mid-epoch included: the data is a
+`SeededEpochs`, whose epoch `e` visits the samples in an order that is a
+pure function of `(seed, e)`; the resumed run first finishes the
+interrupted epoch (a `fit` over its remaining batches, in the same order),
+then runs the remaining epochs.
+
+Every write is crash-safe: the weights go to a new file (temporary name,
+fsync, rename), then `progress.json` is replaced the same way to point at
+it, then older weight files are deleted. A kill at any moment leaves
+`progress.json` pointing at a complete checkpoint.
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from keras_gan import images as images_module
+from keras_gan._validation import check_positive_int
+from keras_gan.callbacks import non_finite_state
+from keras_gan.distribute import is_chief
+
+PROGRESS_FILE = "progress.json"
+_CHECKPOINT_PREFIX = "checkpoint-"
+
+
+class SeededEpochs:
+    """In-memory training data whose batch order is fixed by `(seed, epoch)`.
+
+    Epoch `e` visits the samples in the order
+    `tf.random.experimental.stateless_shuffle(range(n), seed=[seed, e])`, the
+    same in every process, so a run resumed mid-epoch can skip exactly the
+    batches already done (`keras_gan.resume.fit`).
+
+    Args:
+        x: samples, a numpy array `(n, ...)`.
+        y: optional labels `(n,)` (conditional GAN): batches are `(x, y)`.
+        batch_size: samples per batch; the last batch of an epoch may be smaller.
+        seed: seed of the order of every epoch.
+        shuffle: False keeps the given order in every epoch.
+
+    Attributes:
+        steps_per_epoch: batches per epoch.
+
+    Example:
+
+    ```python
+    data = keras_gan.resume.SeededEpochs(x_train, batch_size=64, seed=0)
+    keras_gan.resume.fit(gan, data, epochs=20, directory="runs/x/resume", save_every=100)
+    ```
+    """
+
+    def __init__(self, x, y=None, batch_size=64, seed=0, shuffle=True):
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        x = np.asarray(x)
+        if x.ndim == 0 or len(x) == 0:
+            raise ValueError(f"Invalid value for argument `x`: expected a non-empty array. Received: shape {x.shape}")
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape[:1] != x.shape[:1]:
+                raise ValueError(
+                    f"Invalid value for argument `y`: expected {len(x)} labels, one per sample. "
+                    f"Received: y with shape {y.shape}"
+                )
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise ValueError(f"Invalid value for argument `seed`: expected an integer. Received: seed={seed!r}")
+        self.seed = int(seed)
+        self.shuffle = bool(shuffle)
+        self.num_samples = len(x)
+        self.steps_per_epoch = -(-self.num_samples // self.batch_size)
+        self._arrays = (tf.constant(x),) if y is None else (tf.constant(x), tf.constant(y))
+
+    def _epoch(self, epoch):
+        order = tf.range(self.num_samples, dtype=tf.int64)
+        if self.shuffle:
+            seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(epoch, tf.int64)])
+            order = tf.random.experimental.stateless_shuffle(order, seed=seed)
+        return tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size)
+
+    def _gather(self, index):
+        batch = tuple(tf.gather(a, index) for a in self._arrays)
+        return batch[0] if len(batch) == 1 else batch
+
+    def dataset(self, start_epoch=0, end_epoch=1, start_batch=0):
+        """The batches of epochs `start_epoch` to `end_epoch - 1`, from batch `start_batch` of the first.
+
+        Args:
+            start_epoch: the first epoch (0-based).
+            end_epoch: one past the last epoch.
+            start_batch: batches of `start_epoch` to skip (done before a crash).
+
+        Returns:
+            A `tf.data.Dataset` of batches, to `fit` with
+            `steps_per_epoch=self.steps_per_epoch` (one iterator across epochs).
+        """
+        ds = self._epoch(start_epoch).skip(start_batch)
+        if end_epoch > start_epoch + 1:
+            rest = tf.data.Dataset.range(start_epoch + 1, end_epoch).flat_map(self._epoch)
+            ds = ds.concatenate(rest)
+        return ds.map(self._gather).prefetch(tf.data.AUTOTUNE)
+
+
+def load_progress(directory):
+    """The progress record of a resumable run in `directory`, or None if there is none.
+
+    Args:
+        directory: the folder given to `ResumableTraining`.
+
+    Returns:
+        A dict with `epoch` (completed epochs), `batch` (batches done in the
+        next epoch), `checkpoint` (the weights file), `config` (what the run
+        was started with) and more; None when nothing was saved yet.
+
+    Example:
+
+    ```python
+    progress = keras_gan.resume.load_progress("runs/x/resume")
+    ```
+    """
+    path = os.path.join(directory, PROGRESS_FILE)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            progress = json.load(f)
+        progress["epoch"], progress["batch"] = int(progress["epoch"]), int(progress["batch"])
+        checkpoint = os.path.join(directory, progress["checkpoint"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(
+            f"The resume state {path!r} is unreadable ({e}); it was not written by "
+            "keras_gan.resume.ResumableTraining. Delete the folder to start afresh."
+        ) from None
+    if not os.path.isfile(checkpoint):
+        raise ValueError(
+            f"The resume state {path!r} points at a missing checkpoint {checkpoint!r}. "
+            "Delete the folder to start afresh."
+        )
+    progress["checkpoint_path"] = checkpoint
+    return progress
+
+
+class ResumableTraining(keras.callbacks.Callback):
+    """Saves the training state during `fit`; restores it when `fit` starts again.
+
+    Saved, at every epoch end and every `save_every` steps: G, D, the EMA
+    copy of G, both optimizers' state, the noise seed generators, the epoch
+    counter, the position within the epoch and the epoch's running loss
+    means. When a saved state exists at the start of `fit`, it is loaded
+    and `fit` continues from it (the `initial_epoch` it was given is
+    overridden), so rerunning the same script after a crash loses no
+    completed epoch. A state with non-finite losses or weights is never
+    saved.
+
+    Used alone with any data, a state saved mid-epoch restarts its epoch at
+    the first batch (the weights are those of the mid-epoch save). For an
+    exact resume, mid-epoch included, use `keras_gan.resume.fit`, which
+    drives this callback with `SeededEpochs` data.
+
+    Place it after `CSVLog` and the other callbacks writing epoch results:
+    an epoch is logged before it is marked as done (`CSVLog` drops rows it
+    would repeat).
+
+    Args:
+        directory: folder of the resume state (created if needed).
+        save_every: also save every N training steps (batches); None for
+            epoch ends only.
+        config: a JSON-able dict stored with the state (e.g. the command
+            line), read back by `load_progress` to refuse resuming a
+            different run.
+
+    Example:
+
+    ```python
+    gan.fit(ds, epochs=20, callbacks=[
+        keras_gan.callbacks.TerminateOnNonFinite(),
+        keras_gan.callbacks.CSVLog("runs/x/log.csv", append=True),
+        keras_gan.resume.ResumableTraining("runs/x/resume"),
+    ])  # rerun the same script after a crash: it continues at the next epoch
+    ```
+    """
+
+    def __init__(self, directory, save_every=None, config=None):
+        super().__init__()
+        self.directory = os.fspath(directory)
+        self.save_every = None if save_every is None else check_positive_int("save_every", save_every)
+        self.config = config
+        self.restored = None
+        # Batches of the current epoch done before this fit call (set by `fit`).
+        self.batch_offset = 0
+        self._epoch = 0
+        self._save_mark = 0
+        self._metric_state = None
+        self._restored_here = False
+
+    # ------------------------------------------------------------------ saving
+    def _checkpoint_files(self):
+        if not os.path.isdir(self.directory):
+            return []
+        return [n for n in os.listdir(self.directory)
+                if n.startswith(_CHECKPOINT_PREFIX) and n.endswith(".weights.h5")]
+
+    def save(self, epoch, batch, logs=None):
+        """Saves the state after `batch` batches of epoch `epoch` (0-based; batch 0 = epoch start).
+
+        Returns the weights file written, or None when the state was not
+        finite (nothing is written then).
+        """
+        if not is_chief() or non_finite_state(self.model, logs):
+            return None
+        os.makedirs(self.directory, exist_ok=True)
+        name = f"{_CHECKPOINT_PREFIX}{epoch:06d}-{batch:06d}.weights.h5"
+        path = os.path.join(self.directory, name)
+        images_module.replace_atomic(path, self.model.save_weights)
+        metrics = None
+        if batch:
+            metrics = [[float(v) for v in np.ravel(var.numpy())]
+                       for m in self.model.metrics for var in m.variables]
+        progress = {"epoch": epoch, "batch": batch, "checkpoint": name, "metrics": metrics,
+                    "config": self.config}
+        images_module.write_atomic(
+            os.path.join(self.directory, PROGRESS_FILE), json.dumps(progress, indent=1).encode()
+        )
+        for old in self._checkpoint_files():
+            if old != name:
+                os.remove(os.path.join(self.directory, old))
+        return path
+
+    # --------------------------------------------------------------- restoring
+    def restore(self):
+        """Loads the latest saved state into the model.
+
+        Returns:
+            The progress record (see `load_progress`), or None when there is
+            no saved state.
+        """
+        progress = load_progress(self.directory)
+        if progress is None:
+            return None
+        try:
+            self.model.load_weights(progress["checkpoint_path"])
+        except Exception as e:  # h5py and Keras raise several types
+            raise ValueError(
+                f"Could not restore {progress['checkpoint_path']!r} into this model ({e}). "
+                "Was the run started with other networks? Delete the folder to start afresh."
+            ) from None
+        self.restored = progress
+        self._metric_state = progress.get("metrics")
+        return progress
+
+    def on_train_begin(self, logs=None):
+        if self.restored is not None:
+            return  # restored by keras_gan.resume.fit
+        progress = self.restore()
+        if progress is None:
+            return
+        self._restored_here = True
+        self.model._initial_epoch = progress["epoch"]
+        self._metric_state = None  # the epoch restarts: its means too
+        print(f"keras-gan: resuming from {self.directory} at epoch {progress['epoch'] + 1}")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._save_mark = self.batch_offset // (self.save_every or 1)
+        self.model._resumed_batch_offset = self.batch_offset
+        if self.batch_offset and self._metric_state:
+            # The interrupted epoch's running means continue where they were.
+            variables = [v for m in self.model.metrics for v in m.variables]
+            if len(variables) == len(self._metric_state):
+                for var, values in zip(variables, self._metric_state):
+                    var.assign(np.reshape(np.asarray(values, var.dtype), var.shape))
+        self._metric_state = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_every is None:
+            return
+        done = self.batch_offset + batch + 1
+        # `>` rather than `==`: with steps_per_execution > 1 batch ends fire once per N steps.
+        if done // self.save_every > self._save_mark:
+            self._save_mark = done // self.save_every
+            self.save(self._epoch, done, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.batch_offset = 0
+        self.model._resumed_batch_offset = 0
+        self.save(epoch + 1, 0, logs)
+
+    def on_train_end(self, logs=None):
+        if self._restored_here:
+            # Keras never clears it: a later fit without this callback would skip epochs.
+            self.model._initial_epoch = None
+            self._restored_here = False
+        self.restored = None
+
+
+def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=None, **kwargs):
+    """Trains `gan` on `data` for `epochs`, resuming exactly from `directory` after a crash.
+
+    Rerunning the same call after a kill continues from the last saved
+    point (epoch end or every `save_every` steps) with the same G, D, EMA
+    copy, optimizers' state, noise generator state and position in the data:
+    with a deterministic configuration (no XLA), the final weights equal
+    those of an uninterrupted run. A run already complete returns at once.
+
+    Args:
+        gan: a compiled `keras_gan.GAN`.
+        data: a `SeededEpochs`.
+        epochs: total number of epochs.
+        directory: folder of the resume state.
+        save_every: also save every N steps; None for epoch ends only.
+        callbacks: more callbacks (`CSVLog`, `SampleGrid`, ...); the
+            `ResumableTraining` callback is appended last.
+        config: JSON-able dict stored with the state (see `load_progress`).
+        **kwargs: passed to `GAN.fit` (`verbose`, ...).
+
+    Returns:
+        The `History` of the last `fit` call, or None if there was nothing to do.
+
+    Example:
+
+    ```python
+    data = keras_gan.resume.SeededEpochs(x_train, batch_size=64, seed=0)
+    keras_gan.resume.fit(gan, data, epochs=20, directory="runs/x/resume", save_every=100,
+                         callbacks=[keras_gan.callbacks.CSVLog("runs/x/log.csv", append=True)])
+    ```
+    """
+    if not isinstance(data, SeededEpochs):
+        raise ValueError(
+            "Invalid value for argument `data`: expected a keras_gan.resume.SeededEpochs. "
+            f"Received: data of type {type(data).__name__}"
+        )
+    epochs = check_positive_int("epochs", epochs)
+    for bad in ("initial_epoch", "steps_per_epoch", "x", "y", "batch_size"):
+        if bad in kwargs:
+            raise ValueError(f"Invalid argument `{bad}` for keras_gan.resume.fit: it comes from `data` and the saved state.")
+    resumable = ResumableTraining(directory, save_every, config)
+    resumable.set_model(gan)
+    progress = resumable.restore()
+    epoch, batch = (progress["epoch"], progress["batch"]) if progress else (0, 0)
+    if batch >= data.steps_per_epoch:
+        epoch, batch = epoch + 1, 0  # saved after an epoch's last batch
+    if progress:
+        where = f"epoch {epoch + 1}, batch {batch + 1}" if batch else f"epoch {epoch + 1}"
+        print(f"keras-gan: resuming from {directory} at {where}" if epoch < epochs
+              else f"keras-gan: {directory} holds a completed run of {epoch} epochs")
+    callbacks = list(callbacks or []) + [resumable]
+    history = None
+    if batch and epoch < epochs:
+        # Finish the interrupted epoch: its remaining batches, in the same order.
+        resumable.batch_offset = batch
+        history = gan.fit(data.dataset(epoch, epoch + 1, batch), epochs=epoch + 1, initial_epoch=epoch,
+                          steps_per_epoch=data.steps_per_epoch - batch, callbacks=callbacks, **kwargs)
+        epoch += 1
+        resumable.restored = progress  # still restored: no second load
+    if epoch < epochs:
+        resumable.restored = progress or {}
+        history = gan.fit(data.dataset(epoch, epochs), epochs=epochs, initial_epoch=epoch,
+                          steps_per_epoch=data.steps_per_epoch, callbacks=callbacks, **kwargs)
+    return history
