@@ -19,13 +19,51 @@ class DatasetUnavailableError(RuntimeError):
     """A dataset could not be downloaded or read."""
 
 
-def _dataset(arrays, batch_size, shuffle, seed, drop_remainder=False):
+def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cache=True):
+    """The input pipeline of every dataset here: cache, seeded shuffle, batch, prefetch.
+
+    Samples are cached once (after any decoding), reshuffled each epoch
+    with a full-size buffer from `seed` (the same order for the same seed),
+    batched, and prefetched so that the next batch is ready while a
+    training step runs: the pipeline is not the bottleneck
+    (`benchmarks/throughput.py`, variant `pipeline`).
+
+    Args:
+        arrays: an array, a tuple of arrays with one row per sample, or an
+            unbatched `tf.data.Dataset`.
+        batch_size: samples per batch.
+        shuffle: reshuffle every epoch.
+        seed: seed of the shuffle.
+        drop_remainder: drop the last batch when it is smaller.
+        cache: keep the samples in memory after the first epoch.
+
+    Returns:
+        A `tf.data.Dataset` of batches.
+
+    Example:
+
+    ```python
+    ds = keras_gan.data.pipeline((images, labels), batch_size=64, seed=0)
+    gan.fit(ds, epochs=10)
+    ```
+    """
     batch_size = check_positive_int("batch_size", batch_size)
-    ds = tf.data.Dataset.from_tensor_slices(arrays)
+    if isinstance(arrays, tf.data.Dataset):
+        ds, n = arrays, int(arrays.cardinality())
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(arrays)
+        n = len(arrays[0] if isinstance(arrays, tuple) else arrays)
+    if cache:
+        ds = ds.cache()
     if shuffle:
-        ds = ds.shuffle(len(arrays[0] if isinstance(arrays, tuple) else arrays), seed=seed,
-                        reshuffle_each_iteration=True)
+        if n <= 0:  # unknown or infinite cardinality: a bounded buffer
+            n = 10000
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _dataset(arrays, batch_size, shuffle, seed, drop_remainder=False):
+    return pipeline(arrays, batch_size, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder)
 
 
 # ----------------------------------------------------------------------- toys
@@ -259,7 +297,7 @@ def cifar10(batch_size=64, shuffle=True, seed=0, split="train"):
     return _keras_dataset("cifar10", keras.datasets.cifar10.load_data, batch_size, shuffle, seed, split)
 
 
-def image_folder(path, image_size, batch_size=64, channels=3, shuffle=True, seed=0):
+def image_folder(path, image_size, batch_size=64, channels=3, shuffle=True, seed=0, cache=True):
     """The user's own images (jpeg, png, bmp, gif) from a folder, recursively.
 
     Args:
@@ -269,6 +307,9 @@ def image_folder(path, image_size, batch_size=64, channels=3, shuffle=True, seed
         channels: 1 (grayscale) or 3 (RGB).
         shuffle: reshuffle every epoch.
         seed: seed of the shuffle.
+        cache: keep the decoded, resized images in memory after the first
+            epoch (files are read and decoded once); False for folders
+            larger than memory.
 
     Returns:
         A `tf.data.Dataset` of float32 batches `(batch, height, width, channels)`
@@ -294,13 +335,15 @@ def image_folder(path, image_size, batch_size=64, channels=3, shuffle=True, seed
         ) from None
     check_positive_int("batch_size", batch_size)
     try:
+        # Unbatched and unshuffled: `pipeline` caches the decoded images, then shuffles.
         ds = keras.utils.image_dataset_from_directory(
-            path, labels=None, image_size=size, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            path, labels=None, image_size=size, batch_size=None, shuffle=False,
             color_mode="grayscale" if channels == 1 else "rgb", verbose=False,
         )
     except ValueError as e:
         raise ValueError(f"Invalid value for argument `path`: no images found in {path!r} ({e})") from e
-    return ds.map(lambda x: x / 127.5 - 1.0).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(lambda x: x / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
+    return pipeline(ds, batch_size, shuffle=shuffle, seed=seed, cache=cache)
 
 
 DATASETS = {

@@ -87,6 +87,40 @@ def _uses_float16(*models):
     return any(p.compute_dtype == "float16" for p in policies)
 
 
+_CONVOLUTIONS = (
+    keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D,
+    keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose,
+    keras.layers.SeparableConv1D, keras.layers.SeparableConv2D,
+    keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
+)
+# Below this many weights XLA gained nothing measurable on CPU (toy nets)
+# while compiling for 2-3 s per fit.
+_XLA_MIN_WEIGHTS = 100_000
+
+
+def _auto_jit_compile(gan, run_eagerly):
+    """What `GAN.compile(jit_compile="auto")` resolves to.
+
+    Measured on 2 CPU cores (`benchmarks/throughput.py`), XLA speeds up the
+    MLP GAN's step (about 1.2-1.4x) but not the convolutional DCGAN nor the
+    toy nets, so on CPU it is on for float32 networks of dense layers with at
+    least `_XLA_MIN_WEIGHTS` weights. Never under a distribution strategy
+    (KERAS3_GAN_NOTES: "XLA"); on a GPU, Keras' own "auto" decides.
+    """
+    if run_eagerly or tf.distribute.has_strategy() or getattr(gan, "_distribute_strategy", None):
+        return False
+    if any(d.device_type != "CPU" for d in tf.config.list_physical_devices()):
+        return "auto"
+    nets = (gan.generator, gan.discriminator)
+    policies = [keras.mixed_precision.global_policy()] + [m.dtype_policy for m in nets]
+    if any(p.compute_dtype != "float32" for p in policies):
+        return False
+    layers = [layer for net in nets for layer in net._flatten_layers()]
+    if any(isinstance(layer, _CONVOLUTIONS) for layer in layers):
+        return False
+    return sum(net.count_params() for net in nets) >= _XLA_MIN_WEIGHTS
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
 class GAN(keras.Model):
     """A GAN trained by `fit()`: k D updates, then G updates through D.
@@ -271,6 +305,7 @@ class GAN(keras.Model):
         self.penalties = []
         self.warmup_g_steps = 0
         self.warmup_d_steps = 0
+        self.reuse_fakes = False
         # The schedule's phase, read when train_step is traced (see `fit`).
         self._phase = "regular"
         # Every variable exists already: a strategy's symbolic build has
@@ -288,6 +323,7 @@ class GAN(keras.Model):
         penalties=None,
         warmup_g_steps=0,
         warmup_d_steps=0,
+        reuse_fakes=False,
         **kwargs,
     ):
         """Configures both optimizers, the adversarial loss and the update ratio.
@@ -314,8 +350,25 @@ class GAN(keras.Model):
                 update counts, so it survives save/load; `fit` applies it
                 (retracing `train_step` at each switch; with
                 `steps_per_execution=N` a phase ends on a multiple of N).
-            **kwargs: passed to `keras.Model.compile` (`jit_compile`,
-                `steps_per_execution`, `run_eagerly`).
+            reuse_fakes: run G forward once per iteration and share it (as
+                PyTorch's `gen_imgs.detach()` loop does): the last D update
+                trains on the stop_gradient'd fakes of the same noise that
+                the first G update then backpropagates through. One G
+                forward fewer per batch (about 1.2x the images/s of the
+                MLP GAN, `benchmarks/throughput.py`). With `d_steps=k`, D
+                updates 1..k-1 still draw fresh fakes and the k-th shares
+                (so the first G update pairs with the batch's last slice);
+                with `g_steps > 1` the later G updates draw fresh noise.
+                G's BatchNorm statistics move once per G update, as
+                without it. False: every D and G update draws its own noise.
+            **kwargs: passed to `keras.Model.compile`: `steps_per_execution`
+                (several steps per call: faster for small networks; batch
+                callbacks then fire once per call), `run_eagerly`, and
+                `jit_compile` (XLA). Its default `"auto"` turns XLA on where
+                it was measured faster: on CPU for float32 dense-only
+                networks of 100k weights or more (the MLP GAN), not for
+                convolutions nor toy nets; never under a distribution
+                strategy; on a GPU Keras decides.
 
         Under a `mixed_float16` policy both optimizers are wrapped in
         `keras.optimizers.LossScaleOptimizer` unless already wrapped.
@@ -350,6 +403,12 @@ class GAN(keras.Model):
                 )
         self.warmup_g_steps = int(warmup_g_steps)
         self.warmup_d_steps = int(warmup_d_steps)
+        if not isinstance(reuse_fakes, (bool, np.bool_)):
+            raise ValueError(
+                "Invalid value for argument `reuse_fakes`: expected True or False. "
+                f"Received: reuse_fakes={reuse_fakes!r}"
+            )
+        self.reuse_fakes = bool(reuse_fakes)
         self._phase = "regular"
         d_optimizer = keras.optimizers.get(d_optimizer)
         g_optimizer = keras.optimizers.get(g_optimizer)
@@ -369,6 +428,8 @@ class GAN(keras.Model):
             )
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
+        if kwargs.get("jit_compile", "auto") == "auto":
+            kwargs["jit_compile"] = _auto_jit_compile(self, kwargs.get("run_eagerly", False))
         # optimizer=None: a bare compile would create an unused optimizer.
         super().compile(optimizer=None, **kwargs)
         # Build now, in the caller's strategy scope, on each network's own
@@ -388,6 +449,7 @@ class GAN(keras.Model):
             "penalties": [keras.saving.serialize_keras_object(p) for p in self.penalties],
             "warmup_g_steps": self.warmup_g_steps,
             "warmup_d_steps": self.warmup_d_steps,
+            "reuse_fakes": self.reuse_fakes,
         }
 
     def compile_from_config(self, config):
@@ -449,7 +511,9 @@ class GAN(keras.Model):
     def _scale_for_gradient(self, loss, optimizer):
         # Gradients are summed over replicas; the loss is a local mean, so
         # divide by the replica count (KERAS3_GAN_NOTES: "tf.distribute").
-        loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            loss = loss / replicas
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             loss = optimizer.scale_loss(loss)
         return loss
@@ -482,13 +546,15 @@ class GAN(keras.Model):
     def _discriminate(self, x, labels=None, **kwargs):
         return self.discriminator(x if labels is None else [x, labels], **kwargs)
 
-    def _d_step(self, real, labels=None):
+    def _d_step(self, real, labels=None, fake=None):
         """D phase (Dmain + Dreg): one D update on `real` and as many fresh fakes.
 
-        Fakes get the labels of the real slice (conditional GAN). Returns the
-        adversarial D loss (penalties are logged as `d_penalty`).
+        Fakes get the labels of the real slice (conditional GAN); `fake`
+        given (stop_gradient'd, `reuse_fakes`) replaces the fresh ones.
+        Returns the adversarial D loss (penalties are logged as `d_penalty`).
         """
-        fake = self._fakes_for_discriminator(ops.shape(real)[0], labels)
+        if fake is None:
+            fake = self._fakes_for_discriminator(ops.shape(real)[0], labels)
         real, fake = self._d_input(real), self._d_input(fake)
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
@@ -523,26 +589,38 @@ class GAN(keras.Model):
         self.penalty_tracker.update_state(total)
         return total
 
-    def _g_step(self, real, labels=None):
+    def _g_step(self, real, labels=None, shared_d_step=False):
         """G phase (Gmain): one G update through `combined` with D frozen.
 
+        With `shared_d_step` (`reuse_fakes`), G's one forward pass first feeds
+        a D update on `real` and its stop_gradient'd fakes (off G's tape),
+        then G trains on those same fakes through the updated, frozen D.
         Then the EMA copy of G, if any, moves towards G. Returns the G loss.
         """
         z = self.sample_noise(ops.shape(real)[0])
+        g_inputs = z if labels is None else [z, labels]
         g_vars = self.generator.trainable_variables
-        was_trainable = self.discriminator.trainable
-        self.discriminator.trainable = False
-        try:
-            with tf.GradientTape() as tape:
-                fake_logits = self.combined(z if labels is None else [z, labels], training=True)
+        with tf.GradientTape() as tape:
+            fake = None
+            if shared_d_step:
+                fake = self.generator(g_inputs, training=True)
+                with tape.stop_recording():
+                    self._d_step(real, labels, fake=ops.stop_gradient(fake))
+            was_trainable = self.discriminator.trainable
+            self.discriminator.trainable = False
+            try:
+                if fake is None:
+                    fake_logits = self.combined(g_inputs, training=True)
+                else:
+                    fake_logits = self._discriminate(self._d_input(fake), labels, training=True)
                 real_logits = None
                 if self.gan_loss.needs_real_logits_for_g:
                     real_logits = self._discriminate(self._d_input(real), labels, training=True)
                 loss = self.gan_loss.generator_loss(fake_logits, real_logits)
                 scaled = self._scale_for_gradient(loss, self.g_optimizer)
-            grads = tape.gradient(scaled, g_vars)
-        finally:
-            self.discriminator.trainable = was_trainable
+            finally:
+                self.discriminator.trainable = was_trainable
+        grads = tape.gradient(scaled, g_vars)
         self._apply_gradients(self.g_optimizer, grads, g_vars)
         if self.ema_generator is not None:
             self._update_ema()
@@ -588,6 +666,8 @@ class GAN(keras.Model):
         wraps around, so no slice is ever empty. With `pack=m` every slice
         holds a multiple of m samples (its size rounded down, at least m).
         """
+        if count == 1 and self.pack == 1:
+            return [(real, labels)]  # the whole batch: no gather (a copy) per step
         n = ops.shape(real)[0]
         bounds = [(i * n) // count for i in range(count + 1)]
         slices = []
@@ -608,10 +688,14 @@ class GAN(keras.Model):
             self._d_step(*self._slices(real, labels, 1)[0])
         else:
             slices = self._slices(real, labels, self.d_steps)
-            for real_slice in slices:
+            # reuse_fakes: the last D update shares the first G update's forward pass.
+            for real_slice in slices[:-1] if self.reuse_fakes else slices:
                 self._d_step(*real_slice)
             for j in range(self.g_steps):
-                self._g_step(*slices[j % self.d_steps])
+                if self.reuse_fakes and j == 0:
+                    self._g_step(*slices[-1], shared_d_step=True)
+                else:
+                    self._g_step(*slices[j % self.d_steps])
         return self._logs()
 
     def test_step(self, data):

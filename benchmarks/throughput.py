@@ -1,0 +1,300 @@
+"""Training throughput: keras_gan.GAN (default and fast settings) vs a hand-written Keras loop.
+
+In one process, on the same networks, batch and device, it measures the real
+images per second that `fit` consumes for:
+
+- `baseline`: the keras.io DCGAN pattern written out by hand in this file
+  (`keras.Model` subclass, two tapes, real and fake concatenated into one D
+  forward, G run once for D's fakes and once more inside G's tape, two Mean
+  trackers, no extras). With `d_steps=k` it does what `keras_gan.GAN` does:
+  k D updates on the k slices of the batch, then one G update on a slice.
+- `default`: `keras_gan.GAN` compiled with nothing but its optimizers,
+  the loss and `d_steps` (whatever `GAN.compile` picks by default).
+- `reuse`: `compile(reuse_fakes=True)`: one G forward per iteration, whose
+  stop_gradient'd fakes D also trains on.
+- `fast`: `reuse` plus `steps_per_execution` (several steps per call of the
+  train function), XLA off.
+- `fast_xla`: `fast` with `jit_compile=True`.
+- `pipeline`: `default` fed by a `keras_gan.data` pipeline (cache, seeded
+  shuffle, batch, prefetch) over a dataset of distinct samples instead of
+  one in-memory batch: its ratio to `default` shows whether the input
+  pipeline costs anything.
+
+    python benchmarks/throughput.py                      # the full grid (long)
+    python benchmarks/throughput.py --networks mlp28 --batch-sizes 64 256 --d-steps 1
+    python benchmarks/throughput.py --smoke              # CI: toy nets, a few steps
+
+Timing: every variant of one grid cell is built and traced first (warm-up:
+tracing and XLA compilation are excluded), then the variants run in turn,
+A B C ... A B C ..., `--repeats` times, each run `--steps` steps; a run's
+speed is measured between its first and last train-function call (the
+first call, which also creates the data iterator, is not timed). The table
+gives the median and the slowest-fastest spread of the runs, the ratio of
+medians to the baseline, and images per CPU-second of this process (less
+distorted than wall time when other processes share the cores).
+
+Memory: "peak MB" is the rise of this process's peak resident set (Linux
+VmHWM, reset through /proc/self/clear_refs before each run) over its
+resident set at the start of that run, i.e. the working memory of the
+training steps themselves (weights and traced graphs already exist; memory
+malloc keeps from an earlier run is not counted again). "n/a" elsewhere.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+import keras_gan  # noqa: E402
+from keras_gan import networks  # noqa: E402
+
+VARIANTS = ("baseline", "default", "reuse", "fast", "fast_xla", "pipeline")
+
+
+# ---------------------------------------------------------------- the baseline
+class BaselineGAN(keras.Model):
+    """The keras.io DCGAN `train_step` (examples/generative/dcgan_overriding_train_step.py).
+
+    Minus its label noise (an extra); `training=True` is passed explicitly, and
+    `d_steps` splits the batch as `keras_gan.GAN` does, so both do the same
+    work per batch.
+    """
+
+    def __init__(self, discriminator, generator, latent_dim, d_steps=1):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+        self.d_steps = d_steps
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+        self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+        self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+
+    @property
+    def metrics(self):
+        return [self.d_loss_metric, self.g_loss_metric]
+
+    def train_step(self, real_images):
+        n = ops.shape(real_images)[0]
+        size = n // self.d_steps
+        for i in range(self.d_steps):
+            real = real_images[i * size:(i + 1) * size]
+            z = keras.random.normal((size, self.latent_dim), seed=self.seed_generator)
+            generated_images = self.generator(z, training=True)
+            combined_images = ops.concatenate([generated_images, real], axis=0)
+            labels = ops.concatenate([ops.ones((size, 1)), ops.zeros((size, 1))], axis=0)
+            with tf.GradientTape() as tape:
+                predictions = self.discriminator(combined_images, training=True)
+                d_loss = self.loss_fn(labels, predictions)
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+        z = keras.random.normal((size, self.latent_dim), seed=self.seed_generator)
+        misleading_labels = ops.zeros((size, 1))
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = self.loss_fn(misleading_labels, predictions)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+
+        self.d_loss_metric.update_state(d_loss)
+        self.g_loss_metric.update_state(g_loss)
+        return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
+
+
+# -------------------------------------------------------------------- networks
+def _mlp(shape, latent_dim, width):
+    units = tuple(u * width // 64 for u in (128, 256, 512, 1024))
+    return (networks.mlp_generator(latent_dim, shape, units=units),
+            networks.mlp_discriminator(shape, units=tuple(u * width // 64 for u in (512, 256))))
+
+
+def _dcgan(shape, latent_dim, width):
+    return (networks.dcgan_generator(latent_dim, shape, filters=width),
+            networks.dcgan_discriminator(shape, filters=width))
+
+
+def _toy(shape, latent_dim, width):
+    units = (width, width)
+    return networks.toy_generator(latent_dim, shape[0], units=units), networks.toy_discriminator(shape[0], units=units)
+
+
+# name: (builder, sample shape, latent_dim)
+NETWORKS = {
+    "mlp28": (_mlp, (28, 28, 1), 100),
+    "dcgan28": (_dcgan, (28, 28, 1), 100),
+    "dcgan64": (_dcgan, (64, 64, 3), 100),
+    "toy2d": (_toy, (2,), 8),
+}
+
+
+def _optimizer():
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
+def build(variant, network, d_steps, width, steps_per_execution):
+    """A compiled model of one variant, on fresh networks with seed-fixed weights."""
+    builder, shape, latent_dim = NETWORKS[network]
+    keras.utils.set_random_seed(0)
+    generator, discriminator = builder(shape, latent_dim, width)
+    if variant == "baseline":
+        model = BaselineGAN(discriminator, generator, latent_dim, d_steps)
+        model.compile(_optimizer(), _optimizer(), keras.losses.BinaryCrossentropy(from_logits=True))
+        return model
+    model = keras_gan.GAN(generator, discriminator, seed=0)
+    kwargs = {}
+    if variant in ("reuse", "fast", "fast_xla"):
+        kwargs["reuse_fakes"] = True
+    if variant in ("fast", "fast_xla"):
+        kwargs["steps_per_execution"] = steps_per_execution
+        kwargs["jit_compile"] = variant == "fast_xla"
+    model.compile(_optimizer(), _optimizer(), loss="non_saturating", d_steps=d_steps, **kwargs)
+    return model
+
+
+def in_memory_data(network, batch_size):
+    """One fixed batch, repeated: no input pipeline work at all."""
+    shape = NETWORKS[network][1]
+    batch = np.random.default_rng(0).uniform(-1, 1, (batch_size,) + shape).astype("float32")
+    return tf.data.Dataset.from_tensors(batch).repeat()
+
+
+def pipeline_data(network, batch_size, n):
+    """`n` distinct samples through keras_gan.data's pipeline (cache, shuffle, batch, prefetch)."""
+    shape = NETWORKS[network][1]
+    x = np.random.default_rng(1).uniform(-1, 1, (n,) + shape).astype("float32")
+    return keras_gan.data.pipeline(x, batch_size, seed=0, drop_remainder=True).repeat()
+
+
+# ---------------------------------------------------------------------- timing
+class _Timer(keras.callbacks.Callback):
+    """Wall and CPU time between the first and the last train-function call of a run."""
+
+    def on_train_begin(self, logs=None):
+        self.marks = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.marks.append((batch, time.perf_counter(), time.process_time()))
+
+
+def _peak_reset():
+    """Resets the peak RSS; returns the current RSS in kB (None when unsupported)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _status_kb("VmRSS")
+    except OSError:
+        return None
+
+
+def _status_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def timed_run(model, data, steps, batch_size):
+    """One run of `steps` steps: (images/s, images per CPU-second, peak MB or None)."""
+    timer = _Timer()
+    start_rss = _peak_reset()
+    model.fit(data, epochs=1, steps_per_epoch=steps, callbacks=[timer], verbose=0)
+    peak = None if start_rss is None else max(0, _status_kb("VmHWM") - start_rss) / 1024
+    (b0, w0, c0), (b1, w1, c1) = timer.marks[0], timer.marks[-1]
+    images = (b1 - b0) * batch_size
+    return images / (w1 - w0), images / max(c1 - c0, 1e-9), peak
+
+
+def measure_cell(network, d_steps, batch_size, variants, args):
+    """{variant: (median img/s, low, high, median img/CPU-s, peak MB)} for one grid cell."""
+    models, datasets = {}, {}
+    spe = args.steps_per_execution
+    steps = max(args.steps // spe * spe, 2 * spe) if any(v.startswith("fast") for v in variants) else args.steps
+    for variant in variants:
+        models[variant] = build(variant, network, d_steps, args.width, spe)
+        datasets[variant] = (pipeline_data(network, batch_size, args.pipeline_samples)
+                             if variant == "pipeline" else in_memory_data(network, batch_size))
+        # Warm-up: traces (and XLA-compiles) the train function; not timed.
+        models[variant].fit(datasets[variant], epochs=1, steps_per_epoch=2 * spe if variant.startswith("fast") else 2,
+                            verbose=0)
+    runs = {v: [] for v in variants}
+    for _ in range(args.repeats):
+        for variant in variants:
+            runs[variant].append(timed_run(models[variant], datasets[variant], steps, batch_size))
+    results = {}
+    for variant, rs in runs.items():
+        speeds = [r[0] for r in rs]
+        peaks = [r[2] for r in rs if r[2] is not None]
+        results[variant] = (statistics.median(speeds), min(speeds), max(speeds),
+                            statistics.median(r[1] for r in rs), max(peaks) if peaks else None)
+    return results
+
+
+def device_name():
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
+    parser.add_argument("--d-steps", type=int, nargs="+", default=[1, 5])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per run")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per variant, interleaved")
+    parser.add_argument("--steps-per-execution", type=int, default=8,
+                        help="steps per train-function call of the fast variants")
+    parser.add_argument("--width", type=int, default=64,
+                        help="network width: DCGAN filters; MLP units scale by width/64; toy units")
+    parser.add_argument("--pipeline-samples", type=int, default=4096,
+                        help="distinct samples in the pipeline variant's dataset")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: toy nets only, every variant, batch 16, d_steps 1 and 2, "
+                             "a few steps, 1 repeat")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.networks, args.d_steps, args.batch_sizes = ["toy2d"], [1, 2], [16]
+        args.steps, args.repeats, args.steps_per_execution, args.width = 4, 1, 2, 8
+        args.pipeline_samples = 64
+    if "baseline" not in args.variants:
+        args.variants = ["baseline"] + list(args.variants)
+
+    print(f"Training throughput on {device_name()}; TF {tf.__version__}, Keras {keras.__version__}, "
+          f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'} inter-op threads")
+    print(f"{args.repeats} interleaved runs of {args.steps} steps per variant after a warm-up; "
+          f"steps_per_execution {args.steps_per_execution} for fast*; width {args.width}")
+    print("img/s: real images consumed per second (median, and spread of the runs); "
+          "x base: ratio of medians to the baseline; img/CPU-s: per CPU-second of this process")
+    print()
+    print("| network | d_steps | batch | variant | img/s | spread img/s | x base | img/CPU-s | peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for network in args.networks:
+        for d_steps in args.d_steps:
+            for batch_size in args.batch_sizes:
+                results = measure_cell(network, d_steps, batch_size, args.variants, args)
+                base = results["baseline"][0]
+                for variant in args.variants:
+                    median, low, high, cpu, peak = results[variant]
+                    peak = "n/a" if peak is None else f"{peak:.0f}"
+                    print(f"| {network} | {d_steps} | {batch_size} | {variant} | {median:.0f} | "
+                          f"{low:.0f}-{high:.0f} | {median / base:.2f} | {cpu:.0f} | {peak} |", flush=True)
+                keras.backend.clear_session()
+
+
+if __name__ == "__main__":
+    main()
