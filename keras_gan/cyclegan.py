@@ -174,8 +174,8 @@ class CycleGAN(ImageToImageGAN):
         """
         g_ab, g_ba = self.generator_ab, self.generator_ba
         fake_b, fake_a = g_ab(real_a, training=training), g_ba(real_b, training=training)
-        adversarial = (self._generator_adversarial_loss(self.discriminator_b, fake_b, real_b)
-                       + self._generator_adversarial_loss(self.discriminator_a, fake_a, real_a))
+        adversarial = (self._generator_adversarial_loss(self.discriminator_b, fake_b, real_b, training=training)
+                       + self._generator_adversarial_loss(self.discriminator_a, fake_a, real_a, training=training))
         cycle = l1(g_ba(fake_b, training=training), real_a) + l1(g_ab(fake_a, training=training), real_b)
         identity = 0.0
         if self.identity_weight:

@@ -221,10 +221,10 @@ class ImageToImageGAN(keras.Model):
         self._apply_gradients(self.g_optimizer, grads, variables)
         return loss
 
-    def _generator_adversarial_loss(self, discriminator, fake, real, condition=None):
+    def _generator_adversarial_loss(self, discriminator, fake, real, condition=None, training=True):
         """G's adversarial loss on D's view of `fake` (D's view of `real` if the loss needs it)."""
-        judge = (lambda x: discriminator(x, training=True)) if condition is None else (
-            lambda x: discriminator([condition, x], training=True))
+        judge = (lambda x: discriminator(x, training=training)) if condition is None else (
+            lambda x: discriminator([condition, x], training=training))
         real_logits = judge(real) if self.gan_loss.needs_real_logits_for_g else None
         return self.gan_loss.generator_loss(judge(fake), real_logits)
 

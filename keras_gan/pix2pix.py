@@ -121,7 +121,8 @@ class Pix2Pix(ImageToImageGAN):
             Two float32 scalars.
         """
         fake = self.generator(inputs, training=training)
-        adversarial = self._generator_adversarial_loss(self.discriminator, fake, targets, condition=inputs)
+        adversarial = self._generator_adversarial_loss(self.discriminator, fake, targets, condition=inputs,
+                                                       training=training)
         return adversarial, l1(targets, fake)
 
     def _g_step(self, inputs, targets):

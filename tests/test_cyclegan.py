@@ -1,0 +1,122 @@
+"""CycleGAN: phase isolation, the pool in the D phase, the loss terms, saving, errors."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+from keras import layers
+
+import keras_gan
+from keras_gan import data, networks, losses
+
+SHAPE = (16, 16, 1)
+
+
+def tiny_cyclegan(pool_size=4, **kwargs):
+    nets = [networks.unet_generator(SHAPE, 1, filters=4, depth=3, name=f"g_{n}") for n in ("ab", "ba")]
+    nets += [networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2, name=f"d_{n}") for n in ("a", "b")]
+    model = keras_gan.CycleGAN(*nets, pool_size=pool_size, seed=0, **kwargs)
+    model.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.5))
+    return model
+
+
+def unpaired(n=8):
+    a, b = next(iter(data.unpaired_digits("edges", image_size=16, batch_size=n)))
+    return a, b
+
+
+def snapshot(models):
+    return [v.numpy().copy() for m in models for v in m.weights]
+
+
+def identical(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_g_phase_changes_no_discriminator_variable_batchnorm_included():
+    model = tiny_cyclegan()
+    assert any(isinstance(l, layers.BatchNormalization) for l in model.discriminator_a.layers)
+    d_before, g_before = snapshot(model.discriminators), snapshot(model.generators)
+    tf.function(model._g_step)(*unpaired())
+    assert identical(d_before, snapshot(model.discriminators))
+    assert not identical(g_before, snapshot(model.generators))
+    assert model.discriminator_a.trainable and model.discriminator_b.trainable
+
+
+def test_d_phase_changes_no_generator_variable_and_fills_the_pools():
+    model = tiny_cyclegan(pool_size=4)
+    g_before, d_before = snapshot(model.generators), snapshot(model.discriminators)
+    tf.function(model._d_step)(*unpaired(8))
+    assert identical(g_before, snapshot(model.generators))
+    assert not identical(d_before, snapshot(model.discriminators))
+    # D trained on fakes that went through the pools: 4 of the 8 fakes are now stored.
+    assert int(model.pool_a.count.numpy()) == int(model.pool_b.count.numpy()) == 4
+    assert np.abs(model.pool_b.images.numpy()).sum() > 0
+
+
+def test_defaults_are_lsgan_cycle_10_identity_5_and_pools_of_50():
+    model = tiny_cyclegan(pool_size=50)
+    assert isinstance(model.gan_loss, losses.LeastSquares) and model.gan_loss.halve_d_loss
+    assert (model.cycle_weight, model.identity_weight) == (10.0, 5.0)
+    assert model.pool_a.pool_size == model.pool_b.pool_size == 50
+
+
+def test_generator_loss_combines_adversarial_cycle_and_identity_with_their_weights():
+    model = tiny_cyclegan(cycle_weight=3.0, identity_weight=0.5)
+    a, b = unpaired()
+    adversarial, cycle, identity = (float(t) for t in model.generator_losses(a, b, training=False))
+    g_ab, g_ba = model.generator_ab, model.generator_ba
+    mean_abs = lambda p, q: float(np.mean(np.abs(np.asarray(p) - np.asarray(q))))  # noqa: E731
+    # By hand, from the networks' outputs.
+    assert cycle == pytest.approx(mean_abs(g_ba(g_ab(a)), a) + mean_abs(g_ab(g_ba(b)), b), rel=1e-5)
+    assert identity == pytest.approx(mean_abs(g_ab(b), b) + mean_abs(g_ba(a), a), rel=1e-5)
+    lsgan = lambda logits: float(np.mean((np.asarray(logits) - 1.0) ** 2))  # noqa: E731
+    d_a, d_b = model.discriminator_a, model.discriminator_b
+    assert adversarial == pytest.approx(lsgan(d_b(g_ab(a))) + lsgan(d_a(g_ba(b))), rel=1e-5)
+    # The G step's loss is their weighted sum (training mode: its own values).
+    tf.function(model._g_step)(a, b)
+    t = {name: float(model.trackers[name].result()) for name in ("g_loss", "g_adversarial", "g_cycle", "g_identity")}
+    assert t["g_loss"] == pytest.approx(t["g_adversarial"] + 3.0 * t["g_cycle"] + 0.5 * t["g_identity"], rel=1e-5)
+
+
+def test_fit_on_zipped_unpaired_datasets_and_reload_with_pool_and_optimizers(tmp_path):
+    model = tiny_cyclegan(pool_size=4)
+    history = model.fit(data.unpaired_digits("edges", image_size=16, batch_size=4).take(3), epochs=1, verbose=0)
+    assert {"d_loss", "g_loss", "g_cycle", "g_identity"} <= set(history.history)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    path = str(tmp_path / "cyclegan.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, keras_gan.CycleGAN)
+    assert int(loaded.d_optimizer.iterations.numpy()) == int(loaded.g_optimizer.iterations.numpy()) == 3
+    np.testing.assert_array_equal(loaded.pool_b.images.numpy(), model.pool_b.images.numpy())
+    assert int(loaded.pool_a.count.numpy()) == 4
+    a, b = unpaired(2)
+    np.testing.assert_allclose(loaded.translate(a), model.translate(a), atol=1e-6)
+    np.testing.assert_allclose(loaded.translate_ba(b), model.translate_ba(b), atol=1e-6)
+
+
+def test_pool_is_refused_under_several_replicas(monkeypatch):
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+
+    model = tiny_cyclegan(pool_size=4)
+    monkeypatch.setattr(tf.distribute, "get_strategy", lambda: TwoReplicas())
+    with pytest.raises(ValueError, match="does not support a tf.distribute strategy with several replicas"):
+        model.fit(data.unpaired_digits("edges", image_size=16, batch_size=4).take(1))
+
+
+def test_invalid_arguments_name_the_argument():
+    g1 = networks.unet_generator(SHAPE, 3, filters=4, depth=2)
+    g2 = networks.unet_generator((16, 16, 3), 1, filters=4, depth=2)
+    d1 = networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2)
+    d3 = networks.patchgan_discriminator((16, 16, 3), filters=4, n_layers=2)
+    with pytest.raises(ValueError, match="`identity_weight`: the identity terms"):
+        keras_gan.CycleGAN(g1, g2, d1, d3)
+    keras_gan.CycleGAN(g1, g2, d1, d3, identity_weight=0)  # 1 to 3 channels: fine without identity
+    with pytest.raises(ValueError, match="`discriminator_b`: expected input images of shape"):
+        keras_gan.CycleGAN(g1, g2, d1, d1, identity_weight=0)
+    with pytest.raises(ValueError, match="`cycle_weight`: expected a non-negative float"):
+        keras_gan.CycleGAN(g1, g2, d1, d3, cycle_weight="ten", identity_weight=0)
+    with pytest.raises(ValueError, match="`pool_size`: expected a non-negative integer. Received: pool_size=-1"):
+        keras_gan.CycleGAN(g1, g2, d1, d3, identity_weight=0, pool_size=-1)
