@@ -325,3 +325,154 @@ def export_generator(gan_or_generator, base_path, version=None, overwrite=False)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+# ------------------------------------------------------------ image-to-image
+SIGNATURE_TRANSLATE_PNG = "translate_png"
+IMAGE_TO_IMAGE_FORMAT = "keras_gan.image_to_image/1"
+
+
+def _resolve_image_to_image(model, direction):
+    """The generator to export from a Pix2Pix/CycleGAN (`direction` "ab" or "ba") or a generator."""
+    if direction not in ("ab", "ba"):
+        raise ValueError(
+            f"Invalid value for argument `direction`: expected 'ab' or 'ba'. Received: direction={direction!r}"
+        )
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            "Invalid value for argument `model`: expected a keras_gan.Pix2Pix, a keras_gan.CycleGAN "
+            f"or an image-to-image generator keras.Model. Received: model={model!r}"
+        )
+    if direction == "ba":
+        if not hasattr(model, "generator_ba"):
+            raise ValueError(
+                "Invalid value for argument `direction`: 'ba' needs a keras_gan.CycleGAN. "
+                f"Received: direction='ba' with a {type(model).__name__}"
+            )
+        return model.generator_ba
+    generator = getattr(model, "inference_generator", model)
+    if not generator.built:
+        raise ValueError(
+            f"Invalid value for argument `model`: expected a built generator. Received: unbuilt model {generator.name!r}"
+        )
+    try:
+        inputs = list(generator.inputs)
+    except (AttributeError, ValueError):
+        inputs = []
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or None in tuple(inputs[0].shape[1:]):
+        raise ValueError(
+            "Invalid value for argument `model`: expected a generator with one image input of "
+            "shape (batch, H, W, C), H, W and C known. Received: a model with inputs "
+            f"{[tuple(i.shape) for i in inputs]}"
+        )
+    return generator
+
+
+def _build_image_to_image_archive(generator, input_shape, pixel_range):
+    height, width, channels = input_shape
+    dtype = generator.inputs[0].dtype
+
+    def run(images):
+        # Cast: a mixed_float16 G may compute in float16 inside (KERAS3_GAN_NOTES: "Export").
+        return tf.cast(generator(tf.cast(images, dtype), training=False), tf.float32)
+
+    def decode(png):
+        image = tf.io.decode_image(png, channels=channels, expand_animations=False)
+        image = tf.image.resize(tf.cast(image, tf.float32), (height, width))
+        return image / 127.5 - 1.0  # the data pipelines' [-1, 1]
+
+    def from_images(images):
+        return {"images": run(images)}
+
+    def from_png(png_bytes):
+        images = tf.map_fn(decode, png_bytes, fn_output_signature=tf.TensorSpec(input_shape, tf.float32))
+        return {"png_bytes": _to_png(run(images), *pixel_range)}
+
+    archive = keras.export.ExportArchive()
+    archive.add_endpoint(SIGNATURE_Z, from_images,
+                         [tf.TensorSpec((None,) + input_shape, tf.float32, name="images")])
+    archive.add_endpoint(SIGNATURE_TRANSLATE_PNG, from_png,
+                         [tf.TensorSpec((None,), tf.string, name="png_bytes")])
+    output_shape = tuple(generator.compute_output_spec(keras.KerasTensor((1,) + input_shape)).shape[1:])
+    return archive, output_shape
+
+
+def export_image_to_image(model, base_path, version=None, overwrite=False, direction="ab"):
+    """Exports an image-to-image generator as a TF Serving SavedModel at `base_path/<version>/`.
+
+    Signatures (inputs and outputs float32 at the boundary, also under
+    `mixed_float16`):
+
+    - `serving_default`: `images` float32 `[None, H, W, C_in]` in [-1, 1]
+      -> `images` float32 `[None, H, W, C_out]`.
+    - `translate_png`: `png_bytes` string `[None]` (one encoded PNG, or
+      JPEG/BMP/GIF, per image; resized to H x W) -> `png_bytes` string
+      `[None]` (one PNG per image). Names ending in `_bytes` travel
+      base64-encoded in TF Serving's REST API (`{"b64": ...}`).
+
+    Written like `export_generator`: in a hidden directory, then renamed into
+    place, so the version appears complete or not at all; with
+    `assets.extra/keras_gan.json` for `keras_gan.load_generator`.
+
+    Args:
+        model: a `keras_gan.Pix2Pix` (its generator), a `keras_gan.CycleGAN`
+            (`generator_ab`, or `generator_ba` with `direction="ba"`), or a
+            built generator `keras.Model` with one image input.
+        base_path: the model's base directory (TF Serving's
+            `model_base_path`), created if missing.
+        version: a positive integer; None for the next after the highest.
+        overwrite: replace an existing version directory.
+        direction: `"ab"` or `"ba"` (CycleGAN only).
+
+    Returns:
+        The path of the written version directory.
+
+    Example:
+
+    ```python
+    path = keras_gan.export.export_image_to_image(pix2pix, "saved_models/edges")
+    g = keras_gan.load_generator("saved_models/edges")
+    outputs = g(inputs)                        # (n, H, W, C_out) in [-1, 1]
+    png = g.translate_png([open("in.png", "rb").read()])[0]
+    ```
+    """
+    generator = _resolve_image_to_image(model, direction)
+    if not isinstance(base_path, (str, os.PathLike)) or not str(base_path):
+        raise ValueError(
+            f"Invalid value for argument `base_path`: expected a directory path. Received: base_path={base_path!r}"
+        )
+    base_path = os.fspath(base_path)
+    if os.path.exists(base_path) and not os.path.isdir(base_path):
+        raise ValueError(
+            f"Invalid value for argument `base_path`: expected a directory. Received: base_path={base_path!r}, "
+            "an existing file"
+        )
+    version = check_positive_int("version", (versions(base_path) or [0])[-1] + 1 if version is None else version)
+    target = os.path.join(base_path, str(version))
+    if os.path.exists(target) and not overwrite:
+        raise FileExistsError(
+            f"Version directory {target!r} already exists: pass `overwrite=True` "
+            "to replace it, or `version=None` for the next version."
+        )
+    input_shape = tuple(int(d) for d in generator.inputs[0].shape[1:])
+    pixel_range = _output_range(generator)
+    archive, output_shape = _build_image_to_image_archive(generator, input_shape, pixel_range)
+    os.makedirs(base_path, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=base_path)
+    try:
+        os.chmod(staging, 0o755)  # readable by a server running as another user
+        archive.write_out(staging, verbose=False)
+        _write_metadata(staging, {
+            "format": IMAGE_TO_IMAGE_FORMAT,
+            "input_shape": list(input_shape),
+            "output_shape": list(output_shape),
+            "input_range": [-1.0, 1.0],
+            "output_range": list(pixel_range),
+            "signatures": [SIGNATURE_Z, SIGNATURE_TRANSLATE_PNG],
+            "generator_name": generator.name,
+            "tensorflow_version": tf.__version__,
+        })
+        _publish(staging, target, overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -241,7 +241,9 @@ def load_generator(path):
 
     Returns:
         An `ExportedGenerator`: `g(z)`, `g.from_seeds(seeds)`,
-        `g.png_from_seeds(seeds)`, `g.latent_dim`, `g.num_classes`.
+        `g.png_from_seeds(seeds)`, `g.latent_dim`, `g.num_classes`; or, for
+        an image-to-image export (`keras_gan.export.export_image_to_image`),
+        an `ExportedImageToImage`: `g(images)`, `g.translate_png(pngs)`.
 
     Example:
 
@@ -250,4 +252,102 @@ def load_generator(path):
     images = g.from_seeds([0, 1, 2])      # (3, 8, 8, 1) in [-1, 1]
     ```
     """
+    path = resolve_version_dir(path)
+    if _metadata(path).get("format", "").startswith("keras_gan.image_to_image/"):
+        return ExportedImageToImage(path)
     return ExportedGenerator(path)
+
+
+# ------------------------------------------------------------ image-to-image
+def _metadata(directory):
+    path = os.path.join(directory, _METADATA_PATH)
+    if not os.path.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+class ExportedImageToImage:
+    """An image-to-image generator (pix2pix, CycleGAN) loaded from its SavedModel export.
+
+    Built by `load_generator`; each method runs one of the export's
+    signatures, the same graphs TF Serving runs.
+
+    Attributes:
+        path: the version directory loaded.
+        version: its integer version, or None when its name is not one.
+        input_shape: `(H, W, C_in)` of one input image.
+        output_shape: `(H, W, C_out)` of one output image.
+        output_range: `(low, high)` of the outputs, e.g. `(-1, 1)`.
+        signatures: the loaded `tf.saved_model` signatures by name.
+    """
+
+    def __init__(self, path):
+        self.path = resolve_version_dir(path)
+        name = os.path.basename(os.path.normpath(self.path))
+        self.version = int(name) if name.isdigit() else None
+        self._model = tf.saved_model.load(self.path)
+        self.signatures = dict(self._model.signatures)
+        inputs = self.signatures["serving_default"].structured_input_signature[1] \
+            if "serving_default" in self.signatures else {}
+        if "images" not in inputs:
+            raise ValueError(
+                f"The SavedModel at {self.path!r}: expected a `serving_default` signature with "
+                f"input `images`. Received inputs {sorted(inputs)}"
+            )
+        metadata = _metadata(self.path)
+        self.input_shape = tuple(inputs["images"].shape[1:])
+        output = self.signatures["serving_default"].structured_outputs["images"]
+        self.output_shape = tuple(metadata.get("output_shape") or output.shape[1:])
+        self.output_range = tuple(metadata.get("output_range") or (-1.0, 1.0))
+
+    def __repr__(self):
+        return (f"ExportedImageToImage(path={self.path!r}, input_shape={self.input_shape}, "
+                f"output_shape={self.output_shape})")
+
+    def __call__(self, images):
+        """Translates a batch of images (signature `serving_default`).
+
+        Args:
+            images: float array `(n, H, W, C_in)` in [-1, 1].
+
+        Returns:
+            A float32 numpy array `(n, *output_shape)`.
+
+        Example:
+
+        ```python
+        outputs = g(inputs[:4])
+        ```
+        """
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim != 4 or images.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"Invalid value for argument `images`: expected shape (n, {', '.join(map(str, self.input_shape))}). "
+                f"Received: images with shape {images.shape}"
+            )
+        return self.signatures["serving_default"](images=tf.constant(images))["images"].numpy()
+
+    def translate_png(self, pngs):
+        """Translates encoded images, PNG in, PNG out (signature `translate_png`).
+
+        Args:
+            pngs: a list of `bytes`, each an encoded image (PNG, or JPEG,
+                BMP, GIF), resized to the model's input size.
+
+        Returns:
+            A list of `bytes`, each a PNG file of the output image.
+
+        Example:
+
+        ```python
+        out = g.translate_png([open("input.png", "rb").read()])[0]
+        ```
+        """
+        if isinstance(pngs, (bytes, str)) or not all(isinstance(p, bytes) for p in pngs):
+            raise ValueError(
+                "Invalid value for argument `pngs`: expected a list of bytes (encoded images). "
+                f"Received: pngs of type {type(pngs).__name__}"
+            )
+        out = self.signatures["translate_png"](png_bytes=tf.constant(list(pngs), tf.string))
+        return [bytes(b) for b in out["png_bytes"].numpy()]
