@@ -9,12 +9,14 @@ images per second that `fit` consumes for:
   trackers, no extras). With `d_steps=k` it does what `keras_gan.GAN` does:
   k D updates on the k slices of the batch, then one G update on a slice.
 - `default`: `keras_gan.GAN` compiled with nothing but its optimizers,
-  the loss and `d_steps` (whatever `GAN.compile` picks by default).
+  the loss and `d_steps` (whatever `GAN.compile` picks by default: XLA for
+  the MLP GAN on CPU, not for the DCGAN nor the toy nets).
 - `reuse`: `compile(reuse_fakes=True)`: one G forward per iteration, whose
   stop_gradient'd fakes D also trains on.
 - `fast`: `reuse` plus `steps_per_execution` (several steps per call of the
-  train function), XLA off.
-- `fast_xla`: `fast` with `jit_compile=True`.
+  train function), XLA left to the default.
+- `fast_xla`: `fast` with `jit_compile=True` forced.
+- `fast_noxla`: `fast` with `jit_compile=False` forced.
 - `pipeline`: `default` fed by a `keras_gan.data` pipeline (cache, seeded
   shuffle, batch, prefetch) over a dataset of distinct samples instead of
   one in-memory batch: its ratio to `default` shows whether the input
@@ -56,7 +58,8 @@ from keras import ops  # noqa: E402
 import keras_gan  # noqa: E402
 from keras_gan import networks  # noqa: E402
 
-VARIANTS = ("baseline", "default", "reuse", "fast", "fast_xla", "pipeline")
+VARIANTS = ("baseline", "default", "reuse", "fast", "fast_xla", "fast_noxla", "pipeline")
+FAST = ("reuse", "fast", "fast_xla", "fast_noxla")
 
 
 # ---------------------------------------------------------------- the baseline
@@ -157,10 +160,11 @@ def build(variant, network, d_steps, width, steps_per_execution):
         return model
     model = keras_gan.GAN(generator, discriminator, seed=0)
     kwargs = {}
-    if variant in ("reuse", "fast", "fast_xla"):
+    if variant in FAST:
         kwargs["reuse_fakes"] = True
-    if variant in ("fast", "fast_xla"):
+    if variant.startswith("fast"):
         kwargs["steps_per_execution"] = steps_per_execution
+    if variant in ("fast_xla", "fast_noxla"):
         kwargs["jit_compile"] = variant == "fast_xla"
     model.compile(_optimizer(), _optimizer(), loss="non_saturating", d_steps=d_steps, **kwargs)
     return model
@@ -221,7 +225,7 @@ def timed_run(model, data, steps, batch_size):
 
 
 def measure_cell(network, d_steps, batch_size, variants, args):
-    """{variant: (median img/s, low, high, median img/CPU-s, peak MB)} for one grid cell."""
+    """{variant: (median img/s, low, high, median img/CPU-s, peak MB, XLA)} for one grid cell."""
     models, datasets = {}, {}
     spe = args.steps_per_execution
     steps = max(args.steps // spe * spe, 2 * spe) if any(v.startswith("fast") for v in variants) else args.steps
@@ -241,7 +245,8 @@ def measure_cell(network, d_steps, batch_size, variants, args):
         speeds = [r[0] for r in rs]
         peaks = [r[2] for r in rs if r[2] is not None]
         results[variant] = (statistics.median(speeds), min(speeds), max(speeds),
-                            statistics.median(r[1] for r in rs), max(peaks) if peaks else None)
+                            statistics.median(r[1] for r in rs), max(peaks) if peaks else None,
+                            bool(models[variant].jit_compile))
     return results
 
 
@@ -255,8 +260,8 @@ def main(argv=None):
     parser.add_argument("--d-steps", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--steps", type=int, default=40, help="timed steps per run")
-    parser.add_argument("--repeats", type=int, default=5, help="runs per variant, interleaved")
+    parser.add_argument("--steps", type=int, default=32, help="timed steps per run")
+    parser.add_argument("--repeats", type=int, default=7, help="runs per variant, interleaved")
     parser.add_argument("--steps-per-execution", type=int, default=8,
                         help="steps per train-function call of the fast variants")
     parser.add_argument("--width", type=int, default=64,
@@ -281,19 +286,32 @@ def main(argv=None):
     print("img/s: real images consumed per second (median, and spread of the runs); "
           "x base: ratio of medians to the baseline; img/CPU-s: per CPU-second of this process")
     print()
-    print("| network | d_steps | batch | variant | img/s | spread img/s | x base | img/CPU-s | peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| network | d_steps | batch | variant | XLA | img/s | spread img/s | x base | img/CPU-s | x base CPU | peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    summary = []
     for network in args.networks:
         for d_steps in args.d_steps:
             for batch_size in args.batch_sizes:
                 results = measure_cell(network, d_steps, batch_size, args.variants, args)
-                base = results["baseline"][0]
+                base, base_cpu = results["baseline"][0], results["baseline"][3]
                 for variant in args.variants:
-                    median, low, high, cpu, peak = results[variant]
+                    median, low, high, cpu, peak, xla = results[variant]
                     peak = "n/a" if peak is None else f"{peak:.0f}"
-                    print(f"| {network} | {d_steps} | {batch_size} | {variant} | {median:.0f} | "
-                          f"{low:.0f}-{high:.0f} | {median / base:.2f} | {cpu:.0f} | {peak} |", flush=True)
+                    print(f"| {network} | {d_steps} | {batch_size} | {variant} | {'on' if xla else 'off'} | "
+                          f"{median:.0f} | {low:.0f}-{high:.0f} | {median / base:.2f} | {cpu:.0f} | "
+                          f"{cpu / base_cpu:.2f} | {peak} |", flush=True)
+                fast = [v for v in args.variants if v in FAST]
+                if "default" in results and fast:
+                    best = max(fast, key=lambda v: results[v][0])
+                    summary.append((network, d_steps, batch_size, results["default"][0] / base,
+                                    best, results[best][0] / base))
                 keras.backend.clear_session()
+    if summary:
+        print()
+        print("| network | d_steps | batch | default x base | fastest variant | fastest x base |")
+        print("|---|---|---|---|---|---|")
+        for network, d_steps, batch_size, default, best, ratio in summary:
+            print(f"| {network} | {d_steps} | {batch_size} | {default:.2f} | {best} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":
