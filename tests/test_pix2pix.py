@@ -1,0 +1,152 @@
+"""Pix2Pix: phase isolation, the L1 term and D's 0.5 factor by hand, learning, saving, errors."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+from keras import layers
+
+import keras_gan
+from keras_gan import data, networks
+
+SHAPE_IN, SHAPE_OUT = (16, 16, 1), (16, 16, 3)
+
+
+def tiny_pix2pix(l1_weight=100.0, lr=2e-3, **compile_kwargs):
+    g = networks.unet_generator(SHAPE_IN, 3, filters=4, depth=3)
+    d = networks.pix2pix_discriminator(SHAPE_IN, SHAPE_OUT, filters=4, n_layers=2)
+    model = keras_gan.Pix2Pix(g, d, l1_weight=l1_weight, seed=0)
+    model.compile(keras.optimizers.Adam(lr, beta_1=0.5), keras.optimizers.Adam(lr, beta_1=0.5), **compile_kwargs)
+    return model
+
+
+def pairs(n=8, seed=0):
+    x, y = data.digits_translation_samples("colorize", 16, seed=seed)
+    return tf.constant(x[:n]), tf.constant(y[:n])
+
+
+def snapshot(model):
+    return [v.numpy().copy() for v in model.weights]
+
+
+def identical(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def batchnorm_statistics(model):
+    return [w.numpy().copy() for w in model.weights if "moving" in w.path]
+
+
+def test_g_phase_changes_no_discriminator_variable_batchnorm_included():
+    model = tiny_pix2pix()
+    assert batchnorm_statistics(model.discriminator)  # D has BatchNorm: the check can fail
+    d_before, g_before = snapshot(model.discriminator), snapshot(model.generator)
+    tf.function(model._g_step)(*pairs())
+    assert identical(d_before, snapshot(model.discriminator))
+    assert not identical(g_before, snapshot(model.generator))
+    assert model.discriminator.trainable  # restored after the G phase
+
+
+def test_d_phase_changes_no_generator_variable_batchnorm_included():
+    model = tiny_pix2pix()
+    g_before, d_before = snapshot(model.generator), snapshot(model.discriminator)
+    d_stats = batchnorm_statistics(model.discriminator)
+    assert batchnorm_statistics(model.generator)
+    tf.function(model._d_step)(*pairs())
+    assert identical(g_before, snapshot(model.generator))
+    assert not identical(d_before, snapshot(model.discriminator))
+    assert not identical(d_stats, batchnorm_statistics(model.discriminator))
+
+
+def constant_networks(logit=0.5):
+    """G outputs tanh(0) = 0 everywhere; D outputs `logit` on every patch of any pair."""
+    x_in = keras.Input((2, 2, 1))
+    g = keras.Model(x_in, layers.Conv2D(1, 1, kernel_initializer="zeros", activation="tanh")(x_in))
+    a, b = keras.Input((2, 2, 1)), keras.Input((2, 2, 1))
+    logits = layers.Conv2D(1, 1, kernel_initializer="zeros",
+                           bias_initializer=keras.initializers.Constant(logit))(layers.Concatenate()([a, b]))
+    return g, keras.Model([a, b], logits)
+
+
+def test_generator_loss_is_adversarial_plus_l1_weight_times_mean_absolute_error():
+    g, d = constant_networks(logit=0.5)
+    model = keras_gan.Pix2Pix(g, d, l1_weight=100.0)
+    model.compile("sgd", "sgd")
+    inputs = tf.zeros((2, 2, 2, 1))
+    targets = tf.constant([[0.5, -1.0, 0.25, 0.0], [1.0, 1.0, -0.5, 0.5]], shape=(2, 2, 2, 1))
+    adversarial, l1 = model.generator_losses(inputs, targets)
+    # By hand: G(x) = 0, so L1 = mean|t| = 4.75 / 8; BCE(0.5, 1) = log(1 + e^-0.5).
+    assert float(l1) == pytest.approx(4.75 / 8)
+    assert float(adversarial) == pytest.approx(math.log1p(math.exp(-0.5)), rel=1e-6)
+    tf.function(model._g_step)(inputs, targets)
+    assert float(model.g_loss_tracker.result()) == pytest.approx(math.log1p(math.exp(-0.5)) + 100 * 4.75 / 8, rel=1e-6)
+
+
+def test_discriminator_loss_is_halved_as_in_pix2pix():
+    g, d = constant_networks(logit=0.5)
+    model = keras_gan.Pix2Pix(g, d)
+    model.compile("sgd", "sgd")
+    tf.function(model._d_step)(tf.zeros((2, 2, 2, 1)), tf.ones((2, 2, 2, 1)))
+    # (BCE(0.5, 1) + BCE(0.5, 0)) * 0.5 = (log(1 + e^-0.5) + log(1 + e^0.5)) / 2
+    expected = (math.log1p(math.exp(-0.5)) + math.log1p(math.exp(0.5))) / 2
+    assert float(model.d_loss_tracker.result()) == pytest.approx(expected, rel=1e-6)
+
+
+def test_fit_on_pairs_learns_the_edges_task_beyond_the_best_constant_image():
+    x, y = data.digits_translation_samples("edges", 16)
+    g = networks.unet_generator((16, 16, 1), 1, filters=8, depth=3, dropout=0.0)
+    d = networks.pix2pix_discriminator((16, 16, 1), (16, 16, 1), filters=8, n_layers=2)
+    model = keras_gan.Pix2Pix(g, d, seed=0)
+    model.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.5))
+    held_out, truth = x[-100:], y[-100:]
+    before = np.mean(np.abs(model.translate(held_out) - truth))
+    history = model.fit(tf.data.Dataset.from_tensor_slices((x[:512], y[:512])).batch(32), epochs=12, verbose=0)
+    after = np.mean(np.abs(model.translate(held_out) - truth))
+    # The per-pixel median of the training targets is the best output that ignores the input.
+    constant = np.mean(np.abs(np.median(y[:512], axis=0) - truth))
+    assert set(history.history) >= {"d_loss", "g_loss", "g_adversarial", "g_l1"}
+    assert after < 0.9 * constant and after < 0.6 * before, (before, constant, after)
+
+
+def test_save_and_load_restore_both_optimizers_and_the_generator(tmp_path):
+    model = tiny_pix2pix(l1_weight=50.0)
+    model.fit(*pairs(16), batch_size=8, epochs=1, verbose=0)
+    path = str(tmp_path / "pix2pix.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, keras_gan.Pix2Pix) and loaded.l1_weight == 50.0
+    for name in ("d_optimizer", "g_optimizer"):
+        original, restored = getattr(model, name), getattr(loaded, name)
+        assert int(restored.iterations.numpy()) == int(original.iterations.numpy()) == 2
+        assert identical([v.numpy() for v in original.variables], [v.numpy() for v in restored.variables])
+    x, _ = pairs(4)
+    np.testing.assert_allclose(loaded.translate(x), model.translate(x), atol=1e-6)
+
+
+def test_mixed_precision_wraps_both_optimizers_and_trains_finitely():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    model = tiny_pix2pix()
+    assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    logs = model.fit(*pairs(8), batch_size=8, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values())
+    assert model.translate(pairs(2)[0]).dtype == np.float32
+
+
+def test_invalid_arguments_name_the_argument():
+    g, d = constant_networks()
+    with pytest.raises(ValueError, match="`l1_weight`: expected a non-negative float. Received: l1_weight=-1"):
+        keras_gan.Pix2Pix(g, d, l1_weight=-1)
+    with pytest.raises(ValueError, match="`discriminator`: expected a model with 2 inputs"):
+        keras_gan.Pix2Pix(g, g)
+    x_in = keras.Input((4, 4, 1))
+    with pytest.raises(ValueError, match="`discriminator`: expected inputs"):
+        keras_gan.Pix2Pix(keras.Model(x_in, layers.Conv2D(1, 1)(x_in)), d)
+    model = keras_gan.Pix2Pix(g, d)
+    with pytest.raises(RuntimeError, match="must be compiled"):
+        model.fit(np.zeros((2, 2, 2, 1)), np.zeros((2, 2, 2, 1)))
+    model.compile("adam", "adam")
+    with pytest.raises(ValueError, match="Invalid data `x`: expected a tf.data.Dataset of \\(input, target\\)"):
+        model.fit(np.zeros((2, 2, 2, 1)))
