@@ -11,10 +11,13 @@ from keras_gan.cyclegan import CycleGAN
 from keras_gan import export, inference, serving
 from keras_gan.export import export_generator
 from keras_gan.inference import load_generator
+from keras_gan import resume, saving
+from keras_gan.saving import load_gan
 
 __version__ = "0.1.0"
 
 __all__ = ["GAN", "callbacks", "data", "images", "losses", "networks", "__version__",
            "augment", "layers", "penalties", "evaluation", "distribute",
            "export", "export_generator", "inference", "load_generator", "serving",
-           "Pix2Pix", "CycleGAN", "image_to_image", "pool"]
+           "Pix2Pix", "CycleGAN", "image_to_image", "pool",
+           "resume", "saving", "load_gan"]

@@ -4,6 +4,23 @@ import numpy as np
 import tensorflow as tf
 
 
+class InvalidDataError(ValueError, tf.errors.InvalidArgumentError):
+    """Bad data found by a check inside the training step (a NaN batch, a label out of range).
+
+    A `ValueError` with a one-line message; also a
+    `tf.errors.InvalidArgumentError`, what TensorFlow raised before, so
+    code catching that keeps working.
+    """
+
+    def __init__(self, message):
+        ValueError.__init__(self, message)
+        tf.errors.InvalidArgumentError.__init__(self, None, None, message)
+        self.args = (message,)
+
+    def __str__(self):
+        return self.message
+
+
 def check_positive_int(name, value):
     """Returns `value` as an int, or raises a ValueError naming `name`."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
@@ -12,6 +29,57 @@ def check_positive_int(name, value):
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_seed(name, value):
+    """Returns `value` as an int usable as a stateless seed (int64), or raises a ValueError."""
+    if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+            or not -(2**63) <= int(value) < 2**63):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected an integer in [-2**63, 2**63). "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_noise(z, latent_dim):
+    """`z` as a float32 numpy array of shape `(n, latent_dim)` with n >= 1, finite; else raises."""
+    try:
+        array = np.asarray(z, dtype="float32")
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Invalid value for argument `z`: expected an array of floats of shape (n, {latent_dim}). "
+            f"Received: z of type {type(z).__name__}"
+        ) from None
+    if array.ndim != 2 or array.shape[1] != latent_dim or array.shape[0] == 0:
+        raise ValueError(
+            f"Invalid value for argument `z`: expected shape (n, {latent_dim}) with n >= 1. "
+            f"Received: z with shape {array.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError("Invalid value for argument `z`: it contains NaN or Inf values.")
+    return array
+
+
+# Data of larger magnitude is refused: it saturates the networks (NaN losses).
+MAX_DATA_MAGNITUDE = 1e6
+
+
+def _uint8_error():
+    return ValueError(
+        "Invalid data `x`: expected samples scaled like the generator's output (e.g. [-1, 1] for "
+        "tanh). Received: uint8 data (pixel values 0..255); scale it first, e.g. "
+        "`x.astype('float32') / 127.5 - 1` (keras_gan.data's image pipelines do this)."
+    )
+
+
+def _check_dtype(dtype):
+    """Refuses dtypes a GAN cannot train on: uint8 (unscaled images), bool, complex, strings."""
+    dtype = np.dtype(dtype)
+    if dtype == np.uint8:
+        raise _uint8_error()
+    if dtype == np.bool_ or not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)):
+        raise ValueError(f"Invalid data `x`: expected real numbers (floats or ints). Received: dtype {dtype}")
 
 
 def _shape_error(expected, received):
@@ -36,8 +104,13 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
     `tf.data` datasets for shape and emptiness (their values are checked for
     NaN/Inf batch by batch in `train_step`). Other inputs are left to Keras.
     """
-    if x is None:
-        raise ValueError("Invalid data `x`: expected a numpy array or a tf.data.Dataset. Received: x=None")
+    if x is None or isinstance(x, (dict, str, bytes)):
+        raise ValueError(
+            "Invalid data `x`: expected a numpy array or a tf.data.Dataset. "
+            f"Received: x of type {type(x).__name__}"
+        )
+    if batch_size is not None:
+        check_positive_int("batch_size", batch_size)
     if isinstance(x, (tuple, list)) and x and not np.isscalar(x[0]):
         x = x[0]
     if isinstance(x, tf.data.Dataset):
@@ -46,6 +119,8 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
             spec = spec[0]
         if isinstance(spec, dict) or not hasattr(spec, "shape"):
             return
+        if hasattr(spec, "dtype"):
+            _check_dtype(spec.dtype.as_numpy_dtype)
         shape = tuple(spec.shape.as_list()) if spec.shape.rank is not None else None
         if sample_shape is not None and shape is not None:
             if shape == tuple(sample_shape) or _compatible(sample_shape, shape):
@@ -72,15 +147,40 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
             raise ValueError(f"Invalid data `x`: expected a non-empty array. Received: shape {arr.shape}")
         if sample_shape is not None and not _compatible(sample_shape, arr.shape[1:]):
             raise _shape_error(sample_shape, (None,) + arr.shape[1:])
-        if not np.issubdtype(arr.dtype, np.number):
-            raise ValueError(f"Invalid data `x`: expected numbers. Received: dtype {arr.dtype}")
+        _check_dtype(arr.dtype)
         if not np.all(np.isfinite(arr)):
             raise ValueError("Invalid data `x`: it contains NaN or Inf values.")
+        peak = float(np.max(np.abs(arr)))
+        if peak >= MAX_DATA_MAGNITUDE:
+            raise ValueError(
+                f"Invalid data `x`: expected values of magnitude below {MAX_DATA_MAGNITUDE:g} "
+                f"(scale the data, e.g. to [-1, 1]). Received: values up to {peak:g}"
+            )
         if (batch_size or 32) < d_steps:
             raise ValueError(
                 f"Invalid value for argument `batch_size`: expected at least d_steps={d_steps} "
                 f"(one slice per D update). Received: batch_size={batch_size}"
             )
+
+
+def validate_labels(x, y, num_classes):
+    """Checks the numpy labels of a conditional GAN's `fit(x, y)`: ints in [0, num_classes).
+
+    Datasets and `(x, y)` tuples are checked batch by batch in `train_step`.
+    """
+    if y is None or isinstance(x, tf.data.Dataset):
+        return
+    labels = np.asarray(y)
+    if labels.size == 0 or labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"Invalid data `y`: expected int labels in [0, {num_classes}). "
+            f"Received: y with dtype {labels.dtype} and shape {labels.shape}"
+        )
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"Invalid data `y`: expected int labels in [0, {num_classes}). "
+            f"Received: labels from {labels.min()} to {labels.max()}"
+        )
 
 
 def resolve_identifier(identifier, base_class, registry, error):

@@ -19,6 +19,13 @@ class UsageError(Exception):
     """A flag value that parsed but makes no sense; exits with code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line (exit code 2), not after the whole usage text."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -67,6 +74,16 @@ def _add_train(sub):
                    help="training data (default: digits, bundled with scikit-learn, works offline); "
                         "'folder' reads --image-folder")
     p.add_argument("--image-folder", help="folder of images for --dataset folder")
+    p.add_argument("--task", default="gan", choices=("gan", "pix2pix", "cyclegan"),
+                   help="gan: a GAN from noise (default); pix2pix: paired image-to-image translation; "
+                        "cyclegan: unpaired. pix2pix and cyclegan train on --dataset digits (the offline "
+                        "demo chosen by --translation) or folder (--image-folder with A/ and B/ inside, "
+                        "same file names in both for pix2pix), with each model's own loss "
+                        "(pix2pix: non-saturating, cyclegan: least squares, D loss halved); they write "
+                        "samples/epoch_NNN.png grids of input | output | target")
+    p.add_argument("--translation", default="edges", choices=("edges", "colorize"),
+                   help="the digits demo of --task pix2pix|cyclegan, 32x32: edges (a digit to its edge "
+                        "map) or colorize (a grey digit to the digit in a random colour) (default: edges)")
     p.add_argument("--image-size", type=_image_size, default=(32, 32),
                    help="HxW for --dataset folder (default: 32x32)")
     p.add_argument("--epochs", type=_positive_int, default=None,
@@ -164,7 +181,7 @@ def _add_serving_config(sub):
 
 def build_parser():
     """The `keras-gan` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="keras-gan",
         description="Train GANs with Keras 3 and ship the generator. Run `keras-gan COMMAND --help`.",
     )
@@ -236,6 +253,8 @@ def cmd_train(args):
     from keras_gan.distribute import is_chief, strategy_from_name
     from keras_gan.gan import GAN
 
+    if args.task != "gan":
+        return _train_image_to_image(args)
     keras.utils.set_random_seed(args.seed)
     out = args.out or os.path.join("runs", args.dataset)
     dataset = _load_data(args)
@@ -343,6 +362,79 @@ def _json_safe(config):
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
 
 
+def _train_image_to_image(args):
+    """`keras-gan train --task pix2pix|cyclegan`: the digits demo, or A/ and B/ image folders."""
+    import keras
+
+    from keras_gan import callbacks as gan_callbacks
+    from keras_gan import data, networks
+    from keras_gan.cyclegan import CycleGAN
+    from keras_gan.image_to_image import save_translation_grid
+    from keras_gan.pix2pix import Pix2Pix
+
+    if args.strategy != "default":
+        raise UsageError(f"--task {args.task} trains on one device; received --strategy {args.strategy}")
+    if args.conditional:
+        raise UsageError(f"--conditional is for --task gan; received --task {args.task}")
+    paired = args.task == "pix2pix"
+    keras.utils.set_random_seed(args.seed)
+    if args.dataset == "folder":
+        if not args.image_folder:
+            raise UsageError("--dataset folder needs --image-folder PATH (holding A/ and B/)")
+        dataset = data.image_folder_pairs(args.image_folder, args.image_size, args.batch_size,
+                                          paired=paired, seed=args.seed)
+        name = os.path.basename(os.path.normpath(args.image_folder))
+    elif args.dataset == "digits":
+        make = data.paired_digits if paired else data.unpaired_digits
+        dataset = make(args.translation, 32, batch_size=args.batch_size, seed=args.seed)
+        name = f"digits_{args.translation}"
+    else:
+        raise UsageError(f"--task {args.task} trains on --dataset digits or folder; received --dataset {args.dataset}")
+    out = args.out or os.path.join("runs", f"{args.task}_{name}")
+    shape_a, shape_b = (tuple(spec.shape[1:]) for spec in dataset.element_spec)
+    filters = 16 if max(shape_a[:2]) <= 32 else 32
+    depth = min(4, (min(shape_a[:2]) & -min(shape_a[:2])).bit_length() - 1)  # levels that divide H and W
+
+    def unet(a, b, label):
+        return networks.unet_generator(a, b[-1], filters=filters, depth=depth, name=f"generator_{label}")
+
+    n_layers = min(3, depth)
+    if paired:
+        model = Pix2Pix(unet(shape_a, shape_b, "ab"),
+                        networks.pix2pix_discriminator(shape_a, shape_b, filters=filters, n_layers=n_layers),
+                        seed=args.seed)
+    else:
+        model = CycleGAN(
+            unet(shape_a, shape_b, "ab"), unet(shape_b, shape_a, "ba"),
+            networks.patchgan_discriminator(shape_a, filters=filters, n_layers=n_layers, name="discriminator_a"),
+            networks.patchgan_discriminator(shape_b, filters=filters, n_layers=n_layers, name="discriminator_b"),
+            identity_weight=None if shape_a == shape_b else 0.0, seed=args.seed,
+        )
+    model.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                  jit_compile=bool(args.xla))
+    inputs, targets = next(iter(dataset.unbatch().batch(8)))
+    targets = targets if paired else None  # unpaired: B images are not the inputs' targets
+
+    def grid(epoch, logs=None):
+        save_translation_grid(inputs, model.translate(inputs), targets,
+                              os.path.join(out, "samples", f"epoch_{epoch + 1:03d}.png"))
+
+    os.makedirs(out, exist_ok=True)
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=grid),
+                 gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
+                 gan_callbacks.CSVLog(os.path.join(out, "log.csv"))]
+    model.fit(dataset, epochs=args.epochs or 20, callbacks=callbacks, verbose=args.verbose)
+    gan_callbacks.save_atomic(model.inference_generator, os.path.join(out, "generator.keras"))
+    print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"
+          f"{' | target' if paired else ''})")
+    if args.export_to:
+        from keras_gan.export import export_image_to_image
+
+        print(f"keras-gan: exported the generator to {export_image_to_image(model, args.export_to)}")
+    return 0
+
+
 def _report_toy(gan, dataset):
     if dataset != "gaussian_1d":
         return
@@ -362,7 +454,12 @@ def _load_sampler(path):
         return _export_sampler(path)
     if not path.endswith(".keras"):
         raise UsageError(f"--model: expected a .keras file from `keras-gan train`, received {path!r}")
-    model = keras.models.load_model(path, compile=False)
+    from keras_gan.saving import load_model
+
+    try:
+        model = load_model(path, compile=False)
+    except ValueError as e:
+        raise UsageError(f"--model: {e}") from None
     if hasattr(model, "generate"):
         return model.generate
     latent_dim = model.input_shape[-1]
@@ -400,9 +497,12 @@ def cmd_export(args):
 
     if not os.path.isfile(args.checkpoint):
         raise UsageError(f"--checkpoint: no such file: {args.checkpoint!r}")
-    import keras
+    from keras_gan.saving import load_model
 
-    model = keras.models.load_model(args.checkpoint, compile=False)
+    try:
+        model = load_model(args.checkpoint, compile=False)
+    except ValueError as e:
+        raise UsageError(f"--checkpoint: {e}") from None
     try:
         path = export_generator(model, args.to, version=args.version, overwrite=args.overwrite)
     except FileExistsError as e:

@@ -35,7 +35,9 @@ from keras_gan import _random
 from keras_gan import augment as augment_module
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
-from keras_gan._validation import check_positive_int, validate_training_data
+from keras_gan._validation import (
+    InvalidDataError, check_noise, check_positive_int, check_seed, validate_labels, validate_training_data,
+)
 from keras_gan.layers import PackSamples
 
 _PHASES = ("warmup_g", "warmup_d", "regular")
@@ -493,13 +495,19 @@ class GAN(keras.Model):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = ops.cast(x, "float32")
         x = tf.debugging.assert_all_finite(
-            x, "Invalid data `x`: it contains NaN or Inf values."
+            x, "Invalid data `x`: a batch contains NaN or Inf values."
         )
         if self.num_classes is None:
             return x, None
         if y is None:
             raise ValueError(self._missing_labels_message())
-        return x, ops.reshape(ops.cast(y, "int32"), (-1,))
+        labels = ops.reshape(ops.cast(y, "int32"), (-1,))
+        # Checked before D's embedding sees them: its gather fails with a graph trace.
+        message = f"Invalid data `y`: expected int labels in [0, {self.num_classes})."
+        checks = [tf.debugging.assert_non_negative(labels, message=message),
+                  tf.debugging.assert_less(labels, self.num_classes, message=message)]
+        with tf.control_dependencies(checks):
+            return x, tf.identity(labels)
 
     def _missing_labels_message(self):
         return (
@@ -761,6 +769,8 @@ class GAN(keras.Model):
         validate_training_data(x, self._data_shape, self.d_steps, batch_size)
         if self.num_classes is not None and not _has_labels(x, y):
             raise ValueError(self._missing_labels_message())
+        if self.num_classes is not None:
+            validate_labels(x, y, self.num_classes)
         # A dataset brings its own shuffling; Keras warns if asked to shuffle it.
         kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
         if self.warmup_g_steps or self.warmup_d_steps:
@@ -769,7 +779,15 @@ class GAN(keras.Model):
                 kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [_UpdateSchedule()]
         elif self._phase != "regular":
             self._enter_phase("regular")
-        return super().fit(x, y, batch_size=batch_size, **kwargs)
+        try:
+            return super().fit(x, y, batch_size=batch_size, **kwargs)
+        except tf.errors.InvalidArgumentError as e:
+            # A dataset's NaN batch trips the check in `_real_samples`: re-raise
+            # it as the ValueError it is, not a graph-execution trace.
+            if "Invalid data `" not in e.message:
+                raise
+            message = e.message[e.message.index("Invalid data `"):]
+            raise InvalidDataError(message.split("]")[0].splitlines()[0].split(" : ")[0]) from None
 
     def _check_compiled(self):
         if self.gan_loss is None:
@@ -803,7 +821,8 @@ class GAN(keras.Model):
         n = check_positive_int("n", n)
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
-        z = tf.random.stateless_normal((n, self.latent_dim), seed=[int(seed), 0])
+        seed = check_seed("seed", seed)
+        z = tf.random.stateless_normal((n, self.latent_dim), seed=[seed, 0])
         return self.generate_from_noise(z, batch_size=batch_size, labels=labels)
 
     def _check_labels(self, labels, n):
@@ -834,12 +853,8 @@ class GAN(keras.Model):
 
         `labels` as in `generate` (conditional GAN only).
         """
-        z = ops.convert_to_tensor(z, "float32")
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"Invalid value for argument `z`: expected shape (n, {self.latent_dim}). "
-                f"Received: z with shape {tuple(z.shape)}"
-            )
+        z = ops.convert_to_tensor(check_noise(z, self.latent_dim))
+        batch_size = check_positive_int("batch_size", batch_size)
         labels = self._check_labels(labels, z.shape[0])
         out = []
         for i in range(0, z.shape[0], batch_size):
