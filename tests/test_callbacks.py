@@ -1,10 +1,12 @@
-"""Sample grids and crash-safe checkpoints."""
+"""Sample grids, crash-safe checkpoints and logs, and the non-finite loss guard."""
 
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
+
+import keras
 
 import keras_gan
 from keras_gan import callbacks, images, networks
@@ -71,3 +73,82 @@ def test_csv_log_writes_only_logged_keys_and_starts_afresh(tmp_path):
     resumed = callbacks.CSVLog(str(path), append=True)
     resumed.on_epoch_end(2, {"g_loss": 1.0, "d_loss": 2.0})
     assert path.read_text().splitlines()[-1] == "3,2,1" and len(path.read_text().splitlines()) == 4
+
+
+def _toy_gan(**compile_kwargs):
+    gan = keras_gan.GAN(networks.toy_generator(4, 2, units=(8,)), networks.toy_discriminator(2, units=(8,)), seed=0)
+    gan.compile(compile_kwargs.pop("d_optimizer", "adam"), compile_kwargs.pop("g_optimizer", "adam"), **compile_kwargs)
+    return gan
+
+
+def test_csv_log_drops_rows_it_would_repeat_after_a_resume(tmp_path):
+    path = tmp_path / "log.csv"
+    first = callbacks.CSVLog(str(path))
+    for epoch in range(3):
+        first.on_epoch_end(epoch, {"d_loss": float(epoch)})
+    # Resumed from a checkpoint taken after epoch 2: epoch 3 is trained (and logged) again.
+    resumed = callbacks.CSVLog(str(path), append=True)
+    resumed.on_epoch_end(2, {"d_loss": 30.0})
+    assert path.read_text().splitlines() == ["epoch,d_loss", "1,0", "2,1", "3,30"]
+
+
+def test_csv_log_keeps_the_previous_file_when_its_writer_fails(tmp_path, monkeypatch):
+    path = tmp_path / "log.csv"
+    log = callbacks.CSVLog(str(path))
+    log.on_epoch_end(0, {"d_loss": 1.0})
+    good = path.read_bytes()
+
+    def failing_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(images.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        log.on_epoch_end(1, {"d_loss": 2.0})
+    assert path.read_bytes() == good and os.listdir(tmp_path) == ["log.csv"]
+
+
+def test_sample_grid_write_failure_keeps_the_previous_png(tmp_path, monkeypatch):
+    target = tmp_path / "grid.png"
+    images.save_grid(np.zeros((4, 8, 8, 1)), str(target))
+    good = target.read_bytes()
+    monkeypatch.setattr(images, "png_bytes", lambda array: (_ for _ in ()).throw(OSError("no space")))
+    with pytest.raises(OSError):
+        images.save_grid(np.ones((4, 8, 8, 1)), str(target))
+    assert target.read_bytes() == good and os.listdir(tmp_path) == ["grid.png"]
+
+
+def test_temporary_paths_keep_the_weights_h5_suffix(tmp_path):
+    tmp = images.temporary_path(str(tmp_path / "state.weights.h5"))
+    assert os.path.basename(tmp).startswith(".tmp-state-") and tmp.endswith(".weights.h5")
+
+
+def test_nan_loss_stops_training_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    gan = _toy_gan(d_optimizer=keras.optimizers.SGD(0.01), g_optimizer=keras.optimizers.SGD(0.01))
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    path = str(tmp_path / "model.keras")
+    checkpoint = callbacks.AtomicCheckpoint(path)
+    gan.fit(x, batch_size=16, epochs=1, verbose=0, callbacks=[callbacks.TerminateOnNonFinite(), checkpoint])
+    good = open(path, "rb").read()
+    gan.d_optimizer.learning_rate.assign(float("nan"))  # D's first update poisons its weights
+    with pytest.raises(callbacks.NonFiniteLossError, match=r"epoch 2, step 1: the G loss \(g_loss=nan\)"):
+        gan.fit(x, batch_size=16, epochs=2, initial_epoch=1, verbose=0,
+                callbacks=[callbacks.TerminateOnNonFinite(), checkpoint])
+    assert open(path, "rb").read() == good
+    # Even when asked directly, the checkpoint refuses to overwrite it with NaN weights.
+    with pytest.warns(UserWarning, match="not finite"):
+        checkpoint.on_epoch_end(1, {"d_loss": 1.0})
+    assert open(path, "rb").read() == good
+
+
+def test_mixed_precision_skipped_steps_are_counted_in_the_logs(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    # A loss scale of 2**60 overflows float16 gradients: the first steps are skipped.
+    gan = _toy_gan(d_optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(), initial_scale=2.0**60),
+                   g_optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(), initial_scale=2.0**60))
+    x = np.random.default_rng(0).normal(size=(128, 2)).astype("float32")
+    log = callbacks.CSVLog(str(tmp_path / "log.csv"))
+    history = gan.fit(x, batch_size=8, epochs=1, verbose=0, callbacks=[callbacks.TerminateOnNonFinite(), log])
+    d_skipped, g_skipped = history.history["d_skipped_steps"][0], history.history["g_skipped_steps"][0]
+    applied = int(gan.d_optimizer.iterations.numpy())
+    assert d_skipped >= 1 and g_skipped >= 1 and applied + d_skipped == 16
+    assert "d_skipped_steps" in (tmp_path / "log.csv").read_text().splitlines()[0]
