@@ -503,12 +503,21 @@ def cmd_export(args):
         model = load_model(args.checkpoint, compile=False)
     except ValueError as e:
         raise UsageError(f"--checkpoint: {e}") from None
+    if _is_image_to_image(model):  # a Pix2Pix/CycleGAN, or its generator (one image input)
+        from keras_gan.export import export_image_to_image as export_generator
     try:
         path = export_generator(model, args.to, version=args.version, overwrite=args.overwrite)
     except FileExistsError as e:
         raise UsageError(str(e)) from None
     print(f"keras-gan: exported the generator to {path}")
     return 0
+
+
+def _is_image_to_image(model):
+    if hasattr(model, "generator_ab") or hasattr(model, "l1_weight"):
+        return True
+    inputs = getattr(model, "inputs", None) or []
+    return not hasattr(model, "latent_dim") and len(inputs) == 1 and len(inputs[0].shape) == 4
 
 
 def cmd_serving_config(args):
