@@ -17,7 +17,11 @@ BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
 
 def test_each_benchmark_trains_briefly_and_beats_its_floor(tmp_path):
     out = tmp_path / "smoke.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # The script's own directory heads sys.path: put the repository on it too,
+    # so the checked-out keras_gan is imported even without an install.
+    root = str(BENCHMARK.parent.parent)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     proc = subprocess.run(
         [sys.executable, str(BENCHMARK), "--smoke", "--json", str(out)],
         capture_output=True, text=True, timeout=600, env=env,
