@@ -78,7 +78,7 @@ class ExportedGenerator:
         self.path = resolve_version_dir(path)
         name = os.path.basename(os.path.normpath(self.path))
         self.version = int(name) if name.isdigit() else None
-        self._model = tf.saved_model.load(self.path)
+        self._model = _load_saved_model(self.path)
         self.signatures = dict(self._model.signatures)
         if "serving_default" not in self.signatures:
             raise ValueError(
@@ -86,20 +86,20 @@ class ExportedGenerator:
                 "it was not written by keras_gan.export_generator."
             )
         inputs = self._inputs("serving_default")
-        if "z" not in inputs:
+        outputs = self.signatures["serving_default"].structured_outputs
+        z_shape = inputs["z"].shape if "z" in inputs else None
+        if (z_shape is None or z_shape.rank != 2 or z_shape[1] is None
+                or not isinstance(outputs, dict) or "images" not in outputs):
             raise ValueError(
                 f"The SavedModel at {self.path!r}: expected a `serving_default` signature "
-                f"with input `z`. Received inputs {sorted(inputs)}"
+                f"from input `z` (n, latent_dim) to output `images`, as keras_gan.export_generator "
+                f"writes. Received inputs {sorted(inputs)}"
             )
-        self.latent_dim = int(inputs["z"].shape[1])
+        self.latent_dim = int(z_shape[1])
         self.conditional = "label" in inputs
-        metadata = {}
-        metadata_path = os.path.join(self.path, _METADATA_PATH)
-        if os.path.isfile(metadata_path):
-            with open(metadata_path) as f:
-                metadata = json.load(f)
+        metadata = _metadata(self.path)
         self.num_classes = metadata.get("num_classes")
-        output = self.signatures["serving_default"].structured_outputs["images"]
+        output = outputs["images"]
         self.sample_shape = tuple(metadata.get("sample_shape") or output.shape[1:])
         self.output_range = tuple(metadata.get("output_range") or (-1.0, 1.0))
 
@@ -263,8 +263,27 @@ def _metadata(directory):
     path = os.path.join(directory, _METADATA_PATH)
     if not os.path.isfile(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            metadata = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"The export's metadata {path!r} is unreadable ({e}): a damaged export?") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"The export's metadata {path!r} is not a JSON object: a damaged export?")
+    return metadata
+
+
+def _load_saved_model(path):
+    """`tf.saved_model.load(path)`, with one clear ValueError for a partial or damaged export."""
+    try:
+        return tf.saved_model.load(path)
+    except Exception as e:  # TF raises OSError, ValueError, DecodeError, NotFoundError...
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        raise ValueError(
+            f"Could not load the SavedModel at {path!r}: a partial or damaged export "
+            f"(e.g. a missing variables/ folder or a truncated saved_model.pb). "
+            f"{type(e).__name__}: {first}"
+        ) from None
 
 
 class ExportedImageToImage:
@@ -286,7 +305,7 @@ class ExportedImageToImage:
         self.path = resolve_version_dir(path)
         name = os.path.basename(os.path.normpath(self.path))
         self.version = int(name) if name.isdigit() else None
-        self._model = tf.saved_model.load(self.path)
+        self._model = _load_saved_model(self.path)
         self.signatures = dict(self._model.signatures)
         inputs = self.signatures["serving_default"].structured_input_signature[1] \
             if "serving_default" in self.signatures else {}
