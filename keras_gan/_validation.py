@@ -31,6 +31,18 @@ def check_positive_int(name, value):
     return int(value)
 
 
+def check_float(name, value, positive=False):
+    """Returns `value` as a finite float (positive if asked), or raises a ValueError naming `name`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not np.isfinite(number) or (positive and number <= 0):
+        expected = "a positive finite float" if positive else "a finite float"
+        raise ValueError(f"Invalid value for argument `{name}`: expected {expected}. Received: {name}={value!r}")
+    return number
+
+
 def check_seed(name, value):
     """Returns `value` as an int usable as a stateless seed (int64), or raises a ValueError."""
     if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
@@ -45,11 +57,14 @@ def check_seed(name, value):
 def check_noise(z, latent_dim):
     """`z` as a float32 numpy array of shape `(n, latent_dim)` with n >= 1, finite; else raises."""
     try:
-        array = np.asarray(z, dtype="float32")
+        array = np.asarray(z)
+        if array.dtype.kind not in "iuf":
+            raise TypeError
+        array = array.astype("float32")
     except (TypeError, ValueError):
         raise TypeError(
-            f"Invalid value for argument `z`: expected an array of floats of shape (n, {latent_dim}). "
-            f"Received: z of type {type(z).__name__}"
+            f"Invalid value for argument `z`: expected an array of real numbers of shape (n, {latent_dim}). "
+            f"Received: z of type {type(z).__name__}" + (f" and dtype {array.dtype}" if hasattr(z, "dtype") else "")
         ) from None
     if array.ndim != 2 or array.shape[1] != latent_dim or array.shape[0] == 0:
         raise ValueError(

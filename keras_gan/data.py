@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_gan._validation import check_positive_int
+from keras_gan._validation import check_float, check_positive_int
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -70,8 +70,7 @@ def _dataset(arrays, batch_size, shuffle, seed, drop_remainder=False):
 def gaussian_1d_samples(n=10000, mean=4.0, std=1.25, seed=0):
     """`n` samples of N(mean, std^2) as a float32 array of shape `(n, 1)`."""
     check_positive_int("n", n)
-    if not std > 0:
-        raise ValueError(f"Invalid value for argument `std`: expected a positive float. Received: std={std!r}")
+    std, mean = check_float("std", std, positive=True), check_float("mean", mean)
     return np.random.default_rng(seed).normal(mean, std, (n, 1)).astype("float32")
 
 
@@ -100,6 +99,7 @@ def gaussian_1d(mean=4.0, std=1.25, n=10000, batch_size=128, shuffle=True, seed=
 
 def ring_modes(n_modes=8, radius=1.0):
     """The means of the ring mixture: `n_modes` points on a circle, shape `(n_modes, 2)`."""
+    n_modes, radius = check_positive_int("n_modes", n_modes), check_float("radius", radius, positive=True)
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype("float32")
 
@@ -113,6 +113,7 @@ def grid_modes(values=(-4.0, -2.0, 0.0, 2.0, 4.0)):
 def mixture_samples(modes, std, n, seed=0):
     """`n` samples from the uniform mixture of N(mode, std^2 I), shape `(n, dim)`."""
     check_positive_int("n", n)
+    std = check_float("std", std, positive=True)
     rng = np.random.default_rng(seed)
     modes = np.asarray(modes, "float32")
     which = rng.integers(len(modes), size=n)
