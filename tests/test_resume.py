@@ -14,7 +14,7 @@ import pytest
 
 import keras
 import keras_gan
-from keras_gan import callbacks, networks, resume
+from keras_gan import callbacks, cli, networks, resume
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
@@ -89,3 +89,101 @@ def test_cli_killed_mid_epoch_and_rerun_matches_an_uninterrupted_run(tmp_path):
     for ra, rb in zip(rows_a, rows_b):
         for key in ra:
             np.testing.assert_allclose(float(rb[key]), float(ra[key]), rtol=1e-4, err_msg=key)
+
+
+# ------------------------------------------------------------------ in process
+def _toy_gan(ema_decay=None):
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(networks.toy_generator(4, 2, units=(8,)), networks.toy_discriminator(2, units=(8,)),
+                        seed=0, ema_decay=ema_decay)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    return gan
+
+
+def _toy_data():
+    x = np.random.default_rng(0).normal(size=(60, 2)).astype("float32")
+    return resume.SeededEpochs(x, batch_size=8, seed=3)  # 8 batches per epoch, the last of 4
+
+
+class _Crash(keras.callbacks.Callback):
+    """Raises after `steps` training steps, as a kill would stop the run."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+        self.seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.steps:
+            raise KeyboardInterrupt("crash")
+
+
+def _state(gan):
+    arrays = [w.numpy() for w in gan.weights]
+    arrays += [v.numpy() for opt in (gan.d_optimizer, gan.g_optimizer) for v in opt.variables]
+    return arrays + [gan.seed_generator.state.numpy()]
+
+
+def test_seeded_epochs_fix_each_epochs_order_and_skip_exactly_the_done_batches():
+    data = _toy_data()
+
+    def batches(*args):
+        return [b.numpy() for b in data.dataset(*args)]
+
+    first, second = batches(0, 1), batches(1, 2)
+    assert len(first) == data.steps_per_epoch == 8 and len(first[-1]) == 4
+    assert np.array_equal(np.sort(np.concatenate(first), axis=0), np.sort(np.concatenate(second), axis=0))
+    assert not np.array_equal(first[0], second[0])  # reshuffled each epoch...
+    assert all(np.array_equal(a, b) for a, b in zip(batches(1, 2), second))  # ...the same in every call
+    resumed = batches(0, 2, 5)
+    assert len(resumed) == 3 + 8 and all(np.array_equal(a, b) for a, b in zip(resumed, first[5:] + second))
+
+
+def test_resume_fit_after_a_crash_mid_epoch_matches_an_uninterrupted_run(tmp_path):
+    straight = _toy_gan(ema_decay=0.9)
+    resume.fit(straight, _toy_data(), 3, str(tmp_path / "straight"), save_every=3, verbose=0)
+    expected = _state(straight)
+
+    crashed = _toy_gan(ema_decay=0.9)
+    log = callbacks.CSVLog(str(tmp_path / "log.csv"), append=True)
+    with pytest.raises(KeyboardInterrupt):  # step 14 = batch 6 of epoch 2; last save at batch 4
+        resume.fit(crashed, _toy_data(), 3, str(tmp_path / "run"), save_every=4, verbose=0,
+                   callbacks=[log, _Crash(14)])
+    assert resume.load_progress(str(tmp_path / "run"))["batch"] == 4
+    rerun = _toy_gan(ema_decay=0.9)  # a new process: fresh objects, initial weights
+    resume.fit(rerun, _toy_data(), 3, str(tmp_path / "run"), save_every=4, verbose=0,
+               callbacks=[callbacks.CSVLog(str(tmp_path / "log.csv"), append=True)])
+    for a, b in zip(expected, _state(rerun)):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+    assert [row.split(",")[0] for row in (tmp_path / "log.csv").read_text().splitlines()[1:]] == ["1", "2", "3"]
+    # A completed run: rerunning does nothing.
+    assert resume.fit(rerun, _toy_data(), 3, str(tmp_path / "run"), verbose=0) is None
+
+
+def test_resumable_training_alone_resumes_plain_fit_at_the_last_completed_epoch(tmp_path):
+    data = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    gan = _toy_gan()
+    with pytest.raises(KeyboardInterrupt):  # 4 steps per epoch: step 10 is in epoch 3
+        gan.fit(data, batch_size=16, epochs=3, verbose=0,
+                callbacks=[resume.ResumableTraining(str(tmp_path)), _Crash(10)])
+    assert resume.load_progress(str(tmp_path))["epoch"] == 2
+    rerun = _toy_gan()
+    history = rerun.fit(data, batch_size=16, epochs=3, verbose=0, callbacks=[resume.ResumableTraining(str(tmp_path))])
+    assert history.epoch == [2] and int(rerun.d_optimizer.iterations.numpy()) == 12  # 8 restored + 4
+    # The override ends with that fit: a later one starts at epoch 0 again.
+    assert len(rerun.fit(data, batch_size=16, epochs=1, verbose=0).epoch) == 1
+
+
+def test_the_cli_refuses_to_resume_a_run_with_other_settings(tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "resume").mkdir(parents=True)
+    (out / "resume" / "checkpoint-000001-000000.weights.h5").write_bytes(b"")
+    (out / "resume" / resume.PROGRESS_FILE).write_text(
+        '{"epoch": 1, "batch": 0, "checkpoint": "checkpoint-000001-000000.weights.h5", '
+        '"config": {"dataset": "gaussian_1d", "latent_dim": 8}}')
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--dataset", "gaussian_1d", "--epochs", "1", "--latent-dim", "4", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(err) == 1
+    assert "--latent-dim 8 -> 4" in err[0] and "--overwrite" in err[0]
