@@ -6,6 +6,7 @@ floors stated in `benchmarks/quality.py` (`SMOKE_FLOORS`), far below the
 targets of the full recipe but far above what an untrained generator scores.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -38,3 +39,29 @@ def test_each_benchmark_trains_briefly_and_beats_its_floor(tmp_path):
             assert not (value >= bound if op == ">=" else value <= bound), (name, metric, value)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "| grid | modes |" in proc.stdout  # the printed table
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("quality_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_report_merges_runs_seed_by_seed_and_judges_the_mean_against_the_targets(tmp_path, capsys):
+    quality = _load_benchmark()
+    parts = []
+    for i, (hq, kl) in enumerate([(0.99, 0.01), (0.96, 0.01)]):
+        path = tmp_path / f"part{i}.json"
+        quality._write_json(str(path), {"grid": [{"modes": 25, "high_quality": hq, "kl": kl}]},
+                            {"grid": [60.0 + i]}, {"grid": [50.0]}, {}, {}, False)
+        parts.append(str(path))
+    merged = quality.merge_reports(parts)
+    assert [r["high_quality"] for r in merged["results"]["grid"]] == [0.99, 0.96]
+    assert merged["seconds"]["grid"] == [60.0, 61.0]
+    assert merged["failed"] == []  # the mean HQ, 0.975, meets ">= 0.97"
+    assert quality.main(["--report", parts[1]]) == 0  # below target: a full run only reports
+    out = capsys.readouterr().out
+    assert "| grid | high_quality | 0.96 ± 0 (1) |" in out and "| >= 0.97 | NO |" in out
+    assert "below target: grid.high_quality" in out
+    assert "| grid | CPU time per run (s) | 50 ± 0 (1) |" in out
