@@ -5,9 +5,10 @@ import pytest
 import tensorflow as tf
 import keras
 from keras import layers
+from PIL import Image
 
 import keras_gan
-from keras_gan import data, networks, losses
+from keras_gan import cli, data, images, losses, networks
 
 SHAPE = (16, 16, 1)
 
@@ -79,21 +80,29 @@ def test_generator_loss_combines_adversarial_cycle_and_identity_with_their_weigh
     assert t["g_loss"] == pytest.approx(t["g_adversarial"] + 3.0 * t["g_cycle"] + 0.5 * t["g_identity"], rel=1e-5)
 
 
-def test_fit_on_zipped_unpaired_datasets_and_reload_with_pool_and_optimizers(tmp_path):
-    model = tiny_cyclegan(pool_size=4)
-    history = model.fit(data.unpaired_digits("edges", image_size=16, batch_size=4).take(3), epochs=1, verbose=0)
-    assert {"d_loss", "g_loss", "g_cycle", "g_identity"} <= set(history.history)
-    assert all(np.isfinite(v[-1]) for v in history.history.values())
-    path = str(tmp_path / "cyclegan.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, keras_gan.CycleGAN)
-    assert int(loaded.d_optimizer.iterations.numpy()) == int(loaded.g_optimizer.iterations.numpy()) == 3
-    np.testing.assert_array_equal(loaded.pool_b.images.numpy(), model.pool_b.images.numpy())
-    assert int(loaded.pool_a.count.numpy()) == 4
-    a, b = unpaired(2)
-    np.testing.assert_allclose(loaded.translate(a), model.translate(a), atol=1e-6)
-    np.testing.assert_allclose(loaded.translate_ba(b), model.translate_ba(b), atol=1e-6)
+def test_cli_task_cyclegan_fits_unpaired_folders_and_reloads_with_pools_and_optimizers(tmp_path):
+    x, y = data.digits_translation_samples("edges", 16)
+    for folder, images_ in (("A", x[:6]), ("B", y[6:12])):  # unpaired: different digits
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        for i, image in enumerate(images.to_uint8(images_)):
+            Image.fromarray(np.repeat(image, 3, axis=-1)).save(tmp_path / "data" / folder / f"{folder}{i}.png")
+    out = tmp_path / "run"
+    code = cli.main(["train", "--task", "cyclegan", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
+                     "--image-size", "16x16", "--batch-size", "3", "--epochs", "1", "--verbose", "0",
+                     "--out", str(out)])
+    assert code == 0
+    grid = np.asarray(Image.open(out / "samples" / "epoch_001.png"))
+    assert grid.shape == (6 * 33 + 1, 2 * 33 + 1, 3)  # input | output: B images are not targets
+    logs = (out / "log.csv").read_text().splitlines()
+    assert logs[0].split(",") >= ["epoch"] and "g_cycle" in logs[0] and "g_identity" in logs[0]
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, keras_gan.CycleGAN)
+    assert int(model.d_optimizer.iterations.numpy()) == int(model.g_optimizer.iterations.numpy()) == 2
+    assert int(model.pool_a.count.numpy()) == int(model.pool_b.count.numpy()) == 6  # two batches of 3 stored
+    assert np.abs(model.pool_b.images.numpy()[:6]).sum() > 0
+    b = images.to_uint8(y[:2]) / 127.5 - 1.0
+    ba = model.translate_ba(np.repeat(b, 3, axis=-1))
+    assert ba.shape == (2, 16, 16, 3) and np.all(np.abs(ba) <= 1.0)
 
 
 def test_pool_is_refused_under_several_replicas(monkeypatch):

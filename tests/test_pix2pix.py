@@ -1,15 +1,17 @@
 """Pix2Pix: phase isolation, the L1 term and D's 0.5 factor by hand, learning, saving, errors."""
 
 import math
+import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import keras
 from keras import layers
+from PIL import Image
 
 import keras_gan
-from keras_gan import data, networks
+from keras_gan import cli, data, images, networks
 
 SHAPE_IN, SHAPE_OUT = (16, 16, 1), (16, 16, 3)
 
@@ -150,3 +152,37 @@ def test_invalid_arguments_name_the_argument():
     model.compile("adam", "adam")
     with pytest.raises(ValueError, match="Invalid data `x`: expected a tf.data.Dataset of \\(input, target\\)"):
         model.fit(np.zeros((2, 2, 2, 1)))
+
+
+def write_image_pairs(root, n=6, size=16):
+    """`root/A/i.png` (grey digits) and `root/B/i.png` (their edge maps, in RGB)."""
+    x, y = data.digits_translation_samples("edges", size)
+    for folder in ("A", "B"):
+        (root / folder).mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(images.to_uint8(x[i])[..., 0]).save(root / "A" / f"{i}.png")
+        Image.fromarray(np.repeat(images.to_uint8(y[i]), 3, axis=-1)).save(root / "B" / f"{i}.png")
+
+
+def test_image_folder_pairs_match_files_by_name_and_refuse_mismatches(tmp_path):
+    write_image_pairs(tmp_path)
+    a, b = next(iter(data.image_folder_pairs(tmp_path, (16, 16), batch_size=6, channels=(1, 3), shuffle=False)))
+    x, y = data.digits_translation_samples("edges", 16)
+    np.testing.assert_allclose(a.numpy(), images.to_uint8(x[:6]) / 127.5 - 1.0, atol=1e-6)
+    np.testing.assert_allclose(b.numpy()[..., :1], images.to_uint8(y[:6]) / 127.5 - 1.0, atol=1e-6)
+    os.remove(tmp_path / "B" / "3.png")
+    with pytest.raises(ValueError, match="same image file names in `A/` and `B/`.*'3.png'"):
+        data.image_folder_pairs(tmp_path, (16, 16))
+
+
+def test_cli_task_pix2pix_trains_on_an_image_folder_and_writes_a_grid_of_input_output_target(tmp_path):
+    write_image_pairs(tmp_path / "data")
+    out = tmp_path / "run"
+    code = cli.main(["train", "--task", "pix2pix", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
+                     "--image-size", "16x16", "--batch-size", "3", "--epochs", "1", "--verbose", "0",
+                     "--out", str(out), "--export-to", str(tmp_path / "export")])
+    assert code == 0
+    grid = np.asarray(Image.open(out / "samples" / "epoch_001.png"))
+    assert grid.shape == (6 * 33 + 1, 3 * 33 + 1, 3)  # 6 rows of input | output | target, 16x16 shown at 2x
+    assert isinstance(keras.models.load_model(out / "model.keras"), keras_gan.Pix2Pix)
+    assert keras_gan.load_generator(tmp_path / "export").output_shape == (16, 16, 3)
