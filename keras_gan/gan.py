@@ -17,6 +17,10 @@ then `g_steps` G updates:
   taken over G's variables only. A frozen BatchNormalization layer runs in
   inference mode (KERAS3_GAN_NOTES: "Freezing D"), so in the G phase a D with
   BatchNorm normalises with its moving statistics and does not update them.
+- `compile(reuse_fakes=True)`: the last D update and the first G update share
+  one G forward pass on the same noise (D trains on its stop_gradient'd
+  fakes, off G's tape), as PyTorch's `gen_imgs.detach()` loop does: one G
+  forward fewer per batch, the phases still change only their own network.
 - Stabilisers (see `GAN` and `GAN.compile`): gradient penalties in the D
   phase (`keras_gan.penalties`), an EMA copy of G updated after each G
   update (`ema_decay`), PacGAN packing (`pack`), differentiable augmentation
