@@ -78,7 +78,7 @@ def _arrays(draw, valid_shape=(DIM,)):
 _BATCH_SIZES = st.one_of(st.none(), st.integers(-2, 48), st.just("8"), st.just(2.5))
 
 
-@settings(max_examples=12, **SETTINGS)
+@settings(max_examples=10, **SETTINGS)
 @given(x=_arrays(), batch_size=_BATCH_SIZES)
 def test_fit_on_random_arrays_trains_or_fails_clearly(x, batch_size):
     gan = _GANS.setdefault("toy", _toy_gan())
@@ -98,7 +98,7 @@ def test_fit_on_random_datasets_trains_or_fails_clearly(x, batch):
     _result_or_clear_error(lambda: gan.fit(dataset, epochs=1, verbose=0), "x")
 
 
-@settings(max_examples=8, **SETTINGS)
+@settings(max_examples=6, **SETTINGS)
 @given(labels=st.lists(st.integers(-3, 2 * CLASSES), min_size=1, max_size=12),
        as_dataset=st.booleans(), label_dtype=st.sampled_from(["int32", "int64", "float32"]))
 def test_conditional_fit_with_labels_out_of_range_fails_clearly(labels, as_dataset, label_dtype):
@@ -112,7 +112,7 @@ def test_conditional_fit_with_labels_out_of_range_fails_clearly(labels, as_datas
         assert error is not None and "`y`" in str(error)
 
 
-@settings(max_examples=15, **SETTINGS)
+@settings(max_examples=10, **SETTINGS)
 @given(n=st.one_of(st.integers(-2, 40), st.floats(allow_nan=True), st.text(max_size=2)),
        seed=st.one_of(st.none(), st.integers(-(2**70), 2**70), st.text(max_size=2)),
        batch_size=st.one_of(st.integers(-1, 50), st.just("4")),
