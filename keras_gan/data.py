@@ -524,22 +524,9 @@ def image_folder_pairs(path, image_size, batch_size=16, channels=3, paired=True,
             f"`A/` and `B/` (and at least one). Received: {len(names[0])} and {len(names[1])} "
             f"images" + (f", e.g. {only} in one folder only" if only else "")
         )
-    try:
-        size = tuple(int(s) for s in image_size)
-        assert len(size) == 2 and min(size) > 0
-    except (TypeError, ValueError, AssertionError):
-        raise ValueError(
-            "Invalid value for argument `image_size`: expected (height, width). "
-            f"Received: image_size={image_size!r}"
-        ) from None
-
-    def load(file, c):
-        image = tf.io.decode_image(tf.io.read_file(file), channels=c, expand_animations=False)
-        return tf.image.resize(tf.cast(image, "float32"), size) / 127.5 - 1.0
-
-    files = tuple([os.path.join(f, n) for n in names[0]] for f in folders)
-    ds = tf.data.Dataset.from_tensor_slices(files)
+    # Both folders read in the same (sorted) order, unshuffled, then paired and shuffled together.
+    a, b = (image_folder(f, image_size, batch_size, c, shuffle=False) for f, c in zip(folders, pair))
+    ds = tf.data.Dataset.zip((a.unbatch(), b.unbatch()))
     if shuffle:
-        ds = ds.shuffle(len(files[0]), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(lambda fa, fb: (load(fa, pair[0]), load(fb, pair[1])), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(check_positive_int("batch_size", batch_size)).prefetch(tf.data.AUTOTUNE)
+        ds = ds.shuffle(len(names[0]), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

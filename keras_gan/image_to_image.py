@@ -30,7 +30,7 @@ from keras import ops
 
 from keras_gan import images as images_module
 from keras_gan import losses as losses_module
-from keras_gan.gan import GAN, _uses_float16
+from keras_gan.gan import GAN, _has_labels, _uses_float16
 
 
 def check_weight(name, value):
@@ -246,7 +246,8 @@ class ImageToImageGAN(keras.Model):
                 f"The {type(self).__name__} must be compiled before training: call "
                 "`model.compile(d_optimizer=..., g_optimizer=...)`."
             )
-        if x is None or (y is None and not _has_pairs(x)):
+        # `(x, y)` batches or a `y` beside `x`: what GAN checks for labels.
+        if x is None or not _has_labels(x, y):
             raise ValueError(
                 "Invalid data `x`: expected a tf.data.Dataset of (input, target) or (A, B) "
                 "batches, or `fit(x=inputs, y=targets)`. Received: "
@@ -310,13 +311,6 @@ class ImageToImageGAN(keras.Model):
             if isinstance(value, dict) and "class_name" in value:
                 config[key] = keras.saving.deserialize_keras_object(value)
         return cls(**config)
-
-
-def _has_pairs(x):
-    if isinstance(x, tf.data.Dataset):
-        spec = x.element_spec
-        return isinstance(spec, tuple) and len(spec) >= 2
-    return isinstance(x, (tuple, list)) and len(x) == 2
 
 
 def save_translation_grid(inputs, outputs, targets, path):

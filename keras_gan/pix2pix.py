@@ -43,7 +43,8 @@ class Pix2Pix(ImageToImageGAN):
     model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     model.fit(keras_gan.data.paired_digits("edges", batch_size=32), epochs=2)
-    edges = model.translate(inputs[:8])
+    digits, _ = keras_gan.data.digits_translation_samples("edges", 32)
+    edges = model.translate(digits[:8])
     ```
     """
 
