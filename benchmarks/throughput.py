@@ -217,7 +217,7 @@ def timed_run(model, data, steps, batch_size):
     """One run of `steps` steps: (images/s, images per CPU-second, peak MB or None)."""
     timer = _Timer()
     start_rss = _peak_reset()
-    model.fit(data, epochs=1, steps_per_epoch=steps, callbacks=[timer], verbose=0)
+    model.fit(data, epochs=1, steps_per_epoch=steps, callbacks=[timer], shuffle=False, verbose=0)
     peak = None if start_rss is None else max(0, _status_kb("VmHWM") - start_rss) / 1024
     (b0, w0, c0), (b1, w1, c1) = timer.marks[0], timer.marks[-1]
     images = (b1 - b0) * batch_size
@@ -235,7 +235,7 @@ def measure_cell(network, d_steps, batch_size, variants, args):
                              if variant == "pipeline" else in_memory_data(network, batch_size))
         # Warm-up: traces (and XLA-compiles) the train function; not timed.
         models[variant].fit(datasets[variant], epochs=1, steps_per_epoch=2 * spe if variant.startswith("fast") else 2,
-                            verbose=0)
+                            shuffle=False, verbose=0)
     runs = {v: [] for v in variants}
     for _ in range(args.repeats):
         for variant in variants:
