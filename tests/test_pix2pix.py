@@ -1,7 +1,10 @@
 """Pix2Pix: phase isolation, the L1 term and D's 0.5 factor by hand, learning, saving, errors."""
 
+import json
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -186,3 +189,17 @@ def test_cli_task_pix2pix_trains_on_an_image_folder_and_writes_a_grid_of_input_o
     assert grid.shape == (6 * 33 + 1, 3 * 33 + 1, 3)  # 6 rows of input | output | target, 16x16 shown at 2x
     assert isinstance(keras.models.load_model(out / "model.keras"), keras_gan.Pix2Pix)
     assert keras_gan.load_generator(tmp_path / "export").output_shape == (16, 16, 3)
+
+
+def test_image_to_image_benchmark_smoke_prints_its_table(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    report = tmp_path / "smoke.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "image_to_image.py"), "--smoke",
+                           "--json", str(report)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| colorize | pix2pix | 1 |" in proc.stdout and "| colorize | l1_only | 1 |" in proc.stdout
+    rows = json.loads(report.read_text())["summary"]
+    assert {r["model"] for r in rows} == {"pix2pix", "l1_only"}
+    assert all(np.isfinite([r["l1"], r["grad_ratio"], r["colour_ratio"]]).all() for r in rows)
