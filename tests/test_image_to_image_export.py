@@ -100,3 +100,13 @@ def test_invalid_arguments_name_the_argument(exported, tmp_path):
     g = keras_gan.load_generator(path)
     with pytest.raises(ValueError, match="`images`: expected shape \\(n, 16, 16, 1\\)"):
         g(np.zeros((1, 8, 8, 1)))
+
+
+def test_mixed_precision_generator_exports_float32_signatures(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    g = networks.unet_generator((8, 8, 1), 1, filters=4, depth=2)
+    path = export.export_image_to_image(g, str(tmp_path / "half"))
+    signature = tf.saved_model.load(path).signatures["serving_default"]
+    assert signature.structured_input_signature[1]["images"].dtype == tf.float32
+    out = signature(images=tf.zeros((2, 8, 8, 1)))["images"]
+    assert out.dtype == tf.float32 and out.shape == (2, 8, 8, 1)
