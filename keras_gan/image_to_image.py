@@ -30,6 +30,7 @@ from keras import ops
 
 from keras_gan import images as images_module
 from keras_gan import losses as losses_module
+from keras_gan._validation import validate_training_data
 from keras_gan.gan import GAN, _has_labels, _uses_float16
 
 
@@ -236,7 +237,10 @@ class ImageToImageGAN(keras.Model):
                 "Invalid data: expected (input, target) pairs, or two zipped datasets (A, B). "
                 "Received: batches without a second element"
             )
-        return ops.cast(x, "float32"), ops.cast(y, "float32")
+        return tuple(
+            tf.debugging.assert_all_finite(ops.cast(t, "float32"), f"Invalid data `{name}`: it contains NaN or Inf values.")
+            for name, t in (("x", x), ("y", y))
+        )
 
     # ---------------------------------------------------------------- fit & co
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
@@ -253,6 +257,8 @@ class ImageToImageGAN(keras.Model):
                 "batches, or `fit(x=inputs, y=targets)`. Received: "
                 f"x of type {type(x).__name__} and y={'None' if y is None else type(y).__name__}"
             )
+        # x holds G's inputs (A images), the shape of D's (first) input too.
+        validate_training_data(x, image_shape(self.inference_generator), 1, batch_size)
         kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
         return super().fit(x, y, batch_size=batch_size, **kwargs)
 

@@ -155,6 +155,8 @@ def test_invalid_arguments_name_the_argument():
     model.compile("adam", "adam")
     with pytest.raises(ValueError, match="Invalid data `x`: expected a tf.data.Dataset of \\(input, target\\)"):
         model.fit(np.zeros((2, 2, 2, 1)))
+    with pytest.raises(ValueError, match="Invalid data `x`: expected batches of samples of shape \\(2, 2, 1\\)"):
+        model.fit(np.zeros((2, 4, 4, 1)), np.zeros((2, 4, 4, 1)))
 
 
 def write_image_pairs(root, n=6, size=16):
