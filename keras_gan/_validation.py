@@ -179,12 +179,38 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
 
 
 def validate_labels(x, y, num_classes):
-    """Checks the numpy labels of a conditional GAN's `fit(x, y)`: ints in [0, num_classes).
+    """Checks the labels of a conditional GAN's `fit` data: ints in [0, num_classes).
 
-    Datasets and `(x, y)` tuples are checked batch by batch in `train_step`.
+    Numpy labels are checked at once. A dataset of `(x, y)` batches is
+    returned with a check of each batch's labels in the input pipeline: in
+    the train step it would come after D's embedding lookup (a graph trace)
+    and XLA drops asserts (an out-of-range lookup then silently reads zeros).
+
+    Returns:
+        `x`, or the checked dataset.
     """
-    if y is None or isinstance(x, tf.data.Dataset):
-        return
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        if not isinstance(spec, tuple) or len(spec) < 2 or not hasattr(spec[1], "dtype"):
+            return x
+        if not spec[1].dtype.is_integer:
+            raise ValueError(
+                f"Invalid data `y`: expected int labels in [0, {num_classes}). "
+                f"Received: a dataset of labels of dtype {spec[1].dtype.name}"
+            )
+        message = f"Invalid data `y`: expected int labels in [0, {num_classes})."
+
+        def check(x_batch, labels, *rest):
+            checks = [tf.debugging.assert_non_negative(labels, message=message),
+                      tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message)]
+            with tf.control_dependencies(checks):
+                return (x_batch, tf.identity(labels)) + rest
+
+        return x.map(check)
+    if y is None and isinstance(x, (tuple, list)) and len(x) >= 2:
+        y = x[1]  # fit((x, y))
+    if y is None:
+        return x
     labels = np.asarray(y)
     if labels.size == 0 or labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
@@ -196,6 +222,7 @@ def validate_labels(x, y, num_classes):
             f"Invalid data `y`: expected int labels in [0, {num_classes}). "
             f"Received: labels from {labels.min()} to {labels.max()}"
         )
+    return x
 
 
 def resolve_identifier(identifier, base_class, registry, error):
