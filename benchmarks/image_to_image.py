@@ -27,7 +27,8 @@ The variance of the Laplacian was tried and dropped: both generators'
 small checkerboard artefacts dominate it (ratios of 10-40 against the
 smooth upscaled targets), so it ranks noise, not sharpness.
 
-    python benchmarks/image_to_image.py            # the full table (about 10 min on 2 cores)
+    python benchmarks/image_to_image.py            # the full table (12 trainings; 31 min here
+                                                   # on 2 cores shared with other jobs)
     python benchmarks/image_to_image.py --smoke    # CI: 2 steps of tiny networks, the table is made
 """
 
