@@ -178,35 +178,56 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
             )
 
 
-def validate_labels(x, y, num_classes):
-    """Checks the labels of a conditional GAN's `fit` data: ints in [0, num_classes).
+def _checked_dataset(dataset, num_classes):
+    """`dataset` with each batch's values checked in the input pipeline.
 
-    Numpy labels are checked at once. A dataset of `(x, y)` batches is
-    returned with a check of each batch's labels in the input pipeline: in
-    the train step it would come after D's embedding lookup (a graph trace)
-    and XLA drops asserts (an out-of-range lookup then silently reads zeros).
+    In the train step the checks would come too late (D's embedding lookup
+    fails first, with a graph trace) or not at all (XLA drops asserts and
+    CheckNumerics: NaN batches and out-of-range labels then pass silently).
+    """
+    spec = dataset.element_spec
+    labelled = isinstance(spec, tuple) and len(spec) >= 2 and hasattr(spec[1], "dtype")
+    x_spec = spec[0] if isinstance(spec, tuple) else spec
+    if not hasattr(x_spec, "dtype"):
+        return dataset  # dicts and nested structures: left to the model
+    if num_classes is not None and labelled and not spec[1].dtype.is_integer:
+        raise ValueError(
+            f"Invalid data `y`: expected int labels in [0, {num_classes}). "
+            f"Received: a dataset of labels of dtype {spec[1].dtype.name}"
+        )
+    label_message = f"Invalid data `y`: expected int labels in [0, {num_classes})."
+
+    def check(*batch):
+        checks = []
+        if batch[0].dtype.is_floating:
+            checks.append(tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(batch[0])),
+                ["Invalid data `x`: a batch contains NaN or Inf values."]))
+        if num_classes is not None and labelled:
+            labels = batch[1]
+            checks += [tf.debugging.assert_non_negative(labels, message=label_message),
+                       tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=label_message)]
+        with tf.control_dependencies(checks):
+            checked = tuple(tf.identity(t) for t in batch)
+        return checked if isinstance(spec, tuple) else checked[0]
+
+    return dataset.map(check)
+
+
+def validate_values(x, y, num_classes=None):
+    """Checks the values of `fit` data that `validate_training_data` leaves to later.
+
+    A dataset is returned with each batch checked in the input pipeline (no
+    NaN/Inf in `x`; labels in [0, num_classes) for a conditional GAN).
+    Numpy labels of a conditional GAN are checked at once.
 
     Returns:
         `x`, or the checked dataset.
     """
     if isinstance(x, tf.data.Dataset):
-        spec = x.element_spec
-        if not isinstance(spec, tuple) or len(spec) < 2 or not hasattr(spec[1], "dtype"):
-            return x
-        if not spec[1].dtype.is_integer:
-            raise ValueError(
-                f"Invalid data `y`: expected int labels in [0, {num_classes}). "
-                f"Received: a dataset of labels of dtype {spec[1].dtype.name}"
-            )
-        message = f"Invalid data `y`: expected int labels in [0, {num_classes})."
-
-        def check(x_batch, labels, *rest):
-            checks = [tf.debugging.assert_non_negative(labels, message=message),
-                      tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message)]
-            with tf.control_dependencies(checks):
-                return (x_batch, tf.identity(labels)) + rest
-
-        return x.map(check)
+        return _checked_dataset(x, num_classes)
+    if num_classes is None:
+        return x
     if y is None and isinstance(x, (tuple, list)) and len(x) >= 2:
         y = x[1]  # fit((x, y))
     if y is None:

@@ -40,7 +40,7 @@ from keras_gan import augment as augment_module
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
 from keras_gan._validation import (
-    InvalidDataError, check_noise, check_positive_int, check_seed, validate_labels, validate_training_data,
+    InvalidDataError, check_noise, check_positive_int, check_seed, validate_training_data, validate_values,
 )
 from keras_gan.layers import PackSamples
 
@@ -767,8 +767,7 @@ class GAN(keras.Model):
         validate_training_data(x, self._data_shape, self.d_steps, batch_size)
         if self.num_classes is not None and not _has_labels(x, y):
             raise ValueError(self._missing_labels_message())
-        if self.num_classes is not None:
-            x = validate_labels(x, y, self.num_classes)
+        x = validate_values(x, y, self.num_classes)
         # A dataset brings its own shuffling; Keras warns if asked to shuffle it.
         kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
         if self.warmup_g_steps or self.warmup_d_steps:
