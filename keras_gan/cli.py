@@ -79,8 +79,8 @@ def _add_train(sub):
                         "cyclegan: unpaired. pix2pix and cyclegan train on --dataset digits (the offline "
                         "demo chosen by --translation) or folder (--image-folder with A/ and B/ inside, "
                         "same file names in both for pix2pix), with each model's own loss "
-                        "(pix2pix: non-saturating, cyclegan: least squares, D loss halved); they write "
-                        "samples/epoch_NNN.png grids of input | output | target")
+                        "(pix2pix: non-saturating, cyclegan: least squares, D loss halved), 20 epochs "
+                        "unless --epochs; they write samples/epoch_NNN.png grids of input | output | target")
     p.add_argument("--translation", default="edges", choices=("edges", "colorize"),
                    help="the digits demo of --task pix2pix|cyclegan, 32x32: edges (a digit to its edge "
                         "map) or colorize (a grey digit to the digit in a random colour) (default: edges)")
