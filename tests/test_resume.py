@@ -175,7 +175,7 @@ def test_resumable_training_alone_resumes_plain_fit_at_the_last_completed_epoch(
     assert len(rerun.fit(data, batch_size=16, epochs=1, verbose=0).epoch) == 1
 
 
-def test_the_cli_refuses_to_resume_a_run_with_other_settings(tmp_path, capsys):
+def test_the_cli_refuses_to_resume_a_run_with_other_settings_unless_told_to_overwrite(tmp_path, capsys):
     out = tmp_path / "run"
     (out / "resume").mkdir(parents=True)
     (out / "resume" / "checkpoint-000001-000000.weights.h5").write_bytes(b"")
@@ -187,3 +187,9 @@ def test_the_cli_refuses_to_resume_a_run_with_other_settings(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_info.value.code == 2 and len(err) == 1
     assert "--latent-dim 8 -> 4" in err[0] and "--overwrite" in err[0]
+    # --overwrite discards that state and starts afresh.
+    assert cli.main(["train", "--dataset", "gaussian_1d", "--epochs", "1", "--latent-dim", "4", "--batch-size", "512",
+                     "--no-xla", "--verbose", "0", "--overwrite", "--out", str(out)]) == 0
+    progress = resume.load_progress(str(out / "resume"))
+    assert progress["epoch"] == 1 and progress["config"]["latent_dim"] == 4
+    assert sorted(os.listdir(out / "resume")) == sorted([resume.PROGRESS_FILE, progress["checkpoint"]])
