@@ -171,3 +171,14 @@ def test_a_loaded_generator_called_from_8_threads_matches_sequential_calls(expor
         for out in outputs[:-1]:
             np.testing.assert_array_equal(out, sequential[i])
         np.testing.assert_array_equal(outputs[-1], sequential_seeds[i])
+
+
+def test_reliability_benchmark_smoke_run_prints_every_configuration(capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import reliability
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert reliability.main(["--smoke"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert set(rows) == {"plain", "guard", "resume"} and all(float(r[0]) > 0 for r in rows.values())
