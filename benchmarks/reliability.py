@@ -42,9 +42,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--save-every", type=int, default=10)
-    parser.add_argument("--smoke", action="store_true", help="tiny networks, 2 rounds (CI)")
+    parser.add_argument("--smoke", action="store_true", help="tiny networks, 1 round (CI)")
     args = parser.parse_args(argv)
-    rounds = 2 if args.smoke else args.rounds
+    rounds = 1 if args.smoke else args.rounds
     images, _ = data.load_digits()
     x = images.reshape(len(images), -1) if args.smoke else images
     epochs = resume.SeededEpochs(x, batch_size=64, seed=0)

@@ -142,7 +142,7 @@ def test_seeded_epochs_fix_each_epochs_order_and_skip_exactly_the_done_batches()
 
 def test_resume_fit_after_a_crash_mid_epoch_matches_an_uninterrupted_run(tmp_path):
     straight = _toy_gan(ema_decay=0.9)
-    resume.fit(straight, _toy_data(), 3, str(tmp_path / "straight"), save_every=3, verbose=0)
+    resume.fit(straight, _toy_data(), 3, str(tmp_path / "straight"), verbose=0)
     expected = _state(straight)
 
     crashed = _toy_gan(ema_decay=0.9)
