@@ -102,6 +102,28 @@ def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), name="mlp_discr
     return keras.Model(x_in, logits, name=name)
 
 
+NORMS = ("batch", "instance", "none")
+
+
+def _check_norm(norm):
+    if norm not in NORMS:
+        raise ValueError(
+            f"Invalid value for argument `norm`: expected one of {list(NORMS)}. Received: norm={norm!r}"
+        )
+    return norm
+
+
+def _norm_layer(norm):
+    """The normalisation layer of the image-to-image builders, or None for `"none"`."""
+    if norm == "batch":
+        return layers.BatchNormalization()
+    if norm == "instance":
+        # GroupNormalization with one group per channel is instance norm: per image
+        # statistics, no moving averages, so a frozen D judges as it trains.
+        return layers.GroupNormalization(groups=-1, epsilon=1e-5)
+    return None
+
+
 def _check_image_shape(name, shape):
     shape = _check_shape(name, shape, rank=3)
     if shape[0] % 4 or shape[1] % 4:
@@ -258,17 +280,22 @@ def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, name
     return keras.Model(x_in, logits, name=name)
 
 
-def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, name="patchgan_discriminator"):
+def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm="batch",
+                           name="patchgan_discriminator"):
     """A PatchGAN discriminator (pix2pix): a map of logits, one per patch.
 
-    `n_layers` stride-2 4x4 convolutions (BatchNorm after all but the first,
-    LeakyReLU(0.2)), then a stride-1 4x4 convolution to one logit channel.
+    `n_layers` stride-2 4x4 convolutions (a normalisation after all but the
+    first, LeakyReLU(0.2)), then a stride-1 4x4 convolution to one logit
+    channel.
 
     Args:
         input_shape: `(H, W, C)`; H and W must be divisible by `2**n_layers`.
         filters: width of the first convolution, doubling per layer (capped
             at 8x).
         n_layers: number of downsampling convolutions.
+        norm: `"batch"` (pix2pix), `"instance"` (CycleGAN: per-image
+            statistics, so the D judges the same way when frozen in the G
+            phase) or `"none"`.
         name: model name.
 
     Returns:
@@ -283,6 +310,7 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, name
     """
     _check_positive("filters", filters)
     _check_positive("n_layers", n_layers)
+    _check_norm(norm)
     h, w, c = _check_shape("input_shape", input_shape, rank=3)
     if h % 2**n_layers or w % 2**n_layers:
         raise ValueError(
@@ -293,8 +321,8 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, name
     x = x_in
     for i in range(n_layers):
         x = layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same")(x)
-        if i > 0:
-            x = layers.BatchNormalization()(x)
+        if i > 0 and norm != "none":
+            x = _norm_layer(norm)(x)
         x = layers.LeakyReLU(0.2)(x)
     logits = layers.Conv2D(1, 4, padding="same", dtype="float32", name="logits")(x)
     return keras.Model(x_in, logits, name=name)
@@ -442,7 +470,7 @@ def packed_discriminator(kind="toy", input_shape=(2,), pack=2, name=None, **kwar
 
 # ------------------------------------------------------------ image-to-image
 def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth=None, dropout=0.5,
-                   name="unet_generator"):
+                   norm="batch", name="unet_generator"):
     """The pix2pix U-Net: an encoder-decoder with skip connections, image to image.
 
     The encoder has `depth` stride-2 4x4 convolutions (BatchNorm after all
@@ -460,6 +488,7 @@ def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth
         depth: number of downsampling levels; None goes down to 1x1
             (`log2(min(H, W))`).
         dropout: dropout rate in the three innermost decoder levels (0 for none).
+        norm: `"batch"` (pix2pix), `"instance"` (CycleGAN) or `"none"`.
         name: model name.
 
     Returns:
@@ -478,6 +507,7 @@ def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth
     if depth is None:
         depth = max(1, int(math.log2(min(h, w))))
     _check_positive("depth", depth)
+    _check_norm(norm)
     if h % 2**depth or w % 2**depth:
         raise ValueError(
             f"Invalid value for argument `input_shape`: expected H and W divisible by "
@@ -488,14 +518,17 @@ def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth
     x_in = keras.Input((h, w, c), name="images")
     x, skips = x_in, []
     for i in range(depth):
-        x = layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same", use_bias=i == 0)(x)
-        if 0 < i < depth - 1:  # no BatchNorm at 1x1 of a batch of one
-            x = layers.BatchNormalization()(x)
+        x = layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same",
+                          use_bias=i == 0 or norm == "none")(x)
+        if 0 < i < depth - 1 and norm != "none":  # none innermost: at 1x1, instance norm gives 0
+            x = _norm_layer(norm)(x)
         x = layers.LeakyReLU(0.2)(x)
         skips.append(x)
     for i in reversed(range(depth - 1)):
-        x = layers.Conv2DTranspose(filters * min(2**i, 8), 4, strides=2, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.Conv2DTranspose(filters * min(2**i, 8), 4, strides=2, padding="same",
+                                   use_bias=norm == "none")(x)
+        if norm != "none":
+            x = _norm_layer(norm)(x)
         if dropout and i >= depth - 4:
             x = layers.Dropout(dropout)(x)
         x = layers.ReLU()(x)
@@ -506,7 +539,7 @@ def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth
 
 
 def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), filters=64, n_layers=3,
-                          name="pix2pix_discriminator"):
+                          norm="batch", name="pix2pix_discriminator"):
     """The conditional PatchGAN of pix2pix: judges (input, output) image pairs.
 
     The input image and the candidate output are concatenated along the
@@ -517,6 +550,7 @@ def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), fil
         target_shape: `(H, W, C_out)` of G's output (and the target) image.
         filters: width of the PatchGAN's first convolution.
         n_layers: its downsampling convolutions.
+        norm: its normalisation, `"batch"`, `"instance"` or `"none"`.
         name: model name.
 
     Returns:
@@ -541,6 +575,6 @@ def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), fil
     image = keras.Input(target_shape, name="images")
     body = patchgan_discriminator(
         input_shape[:2] + (input_shape[2] + target_shape[2],), filters=filters, n_layers=n_layers,
-        name=f"{name}_patchgan",
+        norm=norm, name=f"{name}_patchgan",
     )
     return keras.Model([condition, image], body(layers.Concatenate()([condition, image])), name=name)

@@ -97,6 +97,10 @@ def test_cli_task_cyclegan_fits_unpaired_folders_and_reloads_with_pools_and_opti
     assert logs[0].split(",") >= ["epoch"] and "g_cycle" in logs[0] and "g_identity" in logs[0]
     model = keras.models.load_model(out / "model.keras")
     assert isinstance(model, keras_gan.CycleGAN)
+    # CycleGAN's networks use instance norm by default (GroupNormalization, one group per channel).
+    for net in model.generators + model.discriminators:
+        assert not any(isinstance(l, layers.BatchNormalization) for l in net.layers)
+        assert any(isinstance(l, layers.GroupNormalization) and l.groups == -1 for l in net.layers)
     assert int(model.d_optimizer.iterations.numpy()) == int(model.g_optimizer.iterations.numpy()) == 2
     assert int(model.pool_a.count.numpy()) == int(model.pool_b.count.numpy()) == 6  # two batches of 3 stored
     assert np.abs(model.pool_b.images.numpy()[:6]).sum() > 0
@@ -129,3 +133,25 @@ def test_invalid_arguments_name_the_argument():
         keras_gan.CycleGAN(g1, g2, d1, d3, cycle_weight="ten", identity_weight=0)
     with pytest.raises(ValueError, match="`pool_size`: expected a non-negative integer. Received: pool_size=-1"):
         keras_gan.CycleGAN(g1, g2, d1, d3, identity_weight=0, pool_size=-1)
+
+
+def test_instance_norm_discriminator_judges_the_same_frozen_as_training_batchnorm_does_not():
+    # The cause of the demo's failure to learn: a frozen BatchNorm D runs in inference
+    # mode in the G phase (KERAS3_GAN_NOTES: "Freezing D"), judging G with other statistics.
+    x = unpaired(8)[0] * 0.5
+    for norm, same in (("instance", True), ("batch", False)):
+        d = networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2, norm=norm)
+        training_view = d(x, training=True).numpy()
+        d.trainable = False
+        frozen_view = d(x, training=True).numpy()
+        assert np.allclose(training_view, frozen_view, atol=1e-6) == same, norm
+
+
+def test_norm_none_builds_networks_without_normalisation_and_bad_norm_is_named():
+    for net in (networks.unet_generator(SHAPE, 1, filters=4, depth=3, norm="none"),
+                networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2, norm="none")):
+        assert not any(isinstance(l, (layers.BatchNormalization, layers.GroupNormalization)) for l in net.layers)
+    with pytest.raises(ValueError, match="Invalid value for argument `norm`: expected one of .* Received: norm='layer'"):
+        networks.unet_generator(SHAPE, 1, filters=4, depth=3, norm="layer")
+    with pytest.raises(ValueError, match="Invalid value for argument `norm`"):
+        networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2, norm=None)
