@@ -108,7 +108,7 @@ def _auto_jit_compile(gan, run_eagerly):
     """What `GAN.compile(jit_compile="auto")` resolves to.
 
     Measured on 2 CPU cores (`benchmarks/throughput.py`), XLA speeds up the
-    MLP GAN's step (about 1.2-1.4x) but not the convolutional DCGAN nor the
+    MLP GAN's step (about 1.1-1.4x) but not the convolutional DCGAN nor the
     toy nets, so on CPU it is on for float32 networks of dense layers with at
     least `_XLA_MIN_WEIGHTS` weights. Never under a distribution strategy
     (KERAS3_GAN_NOTES: "XLA"); on a GPU, Keras' own "auto" decides.
@@ -360,7 +360,7 @@ class GAN(keras.Model):
                 PyTorch's `gen_imgs.detach()` loop does): the last D update
                 trains on the stop_gradient'd fakes of the same noise that
                 the first G update then backpropagates through. One G
-                forward fewer per batch (about 1.2x the images/s of the
+                forward fewer per batch (about 1.1x the images/s of the
                 MLP GAN, `benchmarks/throughput.py`). With `d_steps=k`, D
                 updates 1..k-1 still draw fresh fakes and the k-th shares
                 (so the first G update pairs with the batch's last slice);
