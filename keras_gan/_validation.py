@@ -211,7 +211,9 @@ def _checked_dataset(dataset, num_classes):
             checked = tuple(tf.identity(t) for t in batch)
         return checked if isinstance(spec, tuple) else checked[0]
 
-    return dataset.map(check)
+    # Parallel and prefetched, so the check never stalls the training step.
+    return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE)
 
 
 def validate_values(x, y, num_classes=None):
