@@ -113,11 +113,11 @@ def _add_train(sub):
                    help="also write TensorBoard logs (losses, sample grids) to OUT/tensorboard")
     xla = p.add_mutually_exclusive_group()
     xla.add_argument("--xla", dest="xla", action="store_true", default=None,
-                     help="compile the train step with XLA (default for the MLP and toy networks on "
-                          "one device: faster there on CPUs)")
+                     help="compile the train step with XLA (default: GAN.compile's jit_compile='auto', "
+                          "on for float32 dense networks of 100k+ weights on one CPU device, where it "
+                          "was measured faster; off for toy nets and convolutions)")
     xla.add_argument("--no-xla", dest="xla", action="store_false",
-                     help="do not use XLA (default for --network dcgan: XLA slowed its "
-                          "convolutions several-fold on CPUs; and under --strategy, where it fails)")
+                     help="do not use XLA (always off under --strategy, where it fails)")
     p.add_argument("--strategy", default="default", choices=("default", "mirrored", "multiworker"),
                    help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                         "multiworker (one process per machine; reads TF_CONFIG). XLA is off under "
@@ -237,12 +237,18 @@ def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None):
 
 
 def use_xla(args, sample_shape):
-    """Whether `keras-gan train` compiles its step with XLA (see --xla/--no-xla)."""
+    """`jit_compile` for `keras-gan train`: True/False from --xla/--no-xla, else "auto".
+
+    "auto" defers to `GAN.compile`, which turns XLA on only where it was
+    measured faster (large dense networks on CPU), not for toy nets (nothing
+    gained, 2-3 s of compiling per fit) nor convolutions. `sample_shape` is
+    unused; kept for callers.
+    """
     if args.strategy != "default":
         return False  # forcing XLA under MirroredStrategy fails (KERAS3_GAN_NOTES: "XLA")
     if args.xla is not None:
         return args.xla
-    return len(sample_shape) == 1 or args.network == "mlp"
+    return "auto"
 
 
 def cmd_train(args):
