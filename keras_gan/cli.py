@@ -84,6 +84,9 @@ def _add_train(sub):
     p.add_argument("--translation", default="edges", choices=("edges", "colorize"),
                    help="the digits demo of --task pix2pix|cyclegan, 32x32: edges (a digit to its edge "
                         "map) or colorize (a grey digit to the digit in a random colour) (default: edges)")
+    p.add_argument("--norm", default=None, choices=("batch", "instance", "none"),
+                   help="normalisation in the networks of --task pix2pix|cyclegan (default: batch for "
+                        "pix2pix, instance for cyclegan, as in the papers)")
     p.add_argument("--image-size", type=_image_size, default=(32, 32),
                    help="HxW for --dataset folder (default: 32x32)")
     p.add_argument("--epochs", type=_positive_int, default=None,
@@ -401,19 +404,24 @@ def _train_image_to_image(args):
     filters = 16 if max(shape_a[:2]) <= 32 else 32
     depth = min(4, (min(shape_a[:2]) & -min(shape_a[:2])).bit_length() - 1)  # levels that divide H and W
 
+    norm = args.norm or ("batch" if paired else "instance")
+
     def unet(a, b, label):
-        return networks.unet_generator(a, b[-1], filters=filters, depth=depth, name=f"generator_{label}")
+        return networks.unet_generator(a, b[-1], filters=filters, depth=depth, norm=norm, name=f"generator_{label}")
 
     n_layers = min(3, depth)
     if paired:
         model = Pix2Pix(unet(shape_a, shape_b, "ab"),
-                        networks.pix2pix_discriminator(shape_a, shape_b, filters=filters, n_layers=n_layers),
+                        networks.pix2pix_discriminator(shape_a, shape_b, filters=filters, n_layers=n_layers,
+                                                       norm=norm),
                         seed=args.seed)
     else:
         model = CycleGAN(
             unet(shape_a, shape_b, "ab"), unet(shape_b, shape_a, "ba"),
-            networks.patchgan_discriminator(shape_a, filters=filters, n_layers=n_layers, name="discriminator_a"),
-            networks.patchgan_discriminator(shape_b, filters=filters, n_layers=n_layers, name="discriminator_b"),
+            networks.patchgan_discriminator(shape_a, filters=filters, n_layers=n_layers, norm=norm,
+                                            name="discriminator_a"),
+            networks.patchgan_discriminator(shape_b, filters=filters, n_layers=n_layers, norm=norm,
+                                            name="discriminator_b"),
             identity_weight=None if shape_a == shape_b else 0.0, seed=args.seed,
         )
     model.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),

@@ -42,7 +42,10 @@ class CycleGAN(ImageToImageGAN):
         generator_ab: a built `keras.Model` from A images to B images.
         generator_ba: a built `keras.Model` from B images to A images.
         discriminator_a: a built `keras.Model` from A images to logits
-            (e.g. `keras_gan.networks.patchgan_discriminator`).
+            (e.g. `keras_gan.networks.patchgan_discriminator`). Use
+            `norm="instance"` networks, as the paper: a frozen BatchNorm D
+            judges G in inference mode in the G phase (KERAS3_GAN_NOTES:
+            "Freezing D"), and the digits demo then does not learn.
         discriminator_b: the same for B images.
         cycle_weight: weight of the cycle-consistency L1 terms (10).
         identity_weight: weight of the identity L1 terms; None for
@@ -58,9 +61,9 @@ class CycleGAN(ImageToImageGAN):
     import keras, keras_gan
     nets = keras_gan.networks
     shape = (32, 32, 1)
-    model = keras_gan.CycleGAN(
-        nets.unet_generator(shape, 1, filters=16), nets.unet_generator(shape, 1, filters=16),
-        nets.patchgan_discriminator(shape, filters=16), nets.patchgan_discriminator(shape, filters=16))
+    g = lambda: nets.unet_generator(shape, 1, filters=16, depth=4, norm="instance")
+    d = lambda: nets.patchgan_discriminator(shape, filters=16, norm="instance")
+    model = keras_gan.CycleGAN(g(), g(), d(), d())
     model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     model.fit(keras_gan.data.unpaired_digits("edges", batch_size=16), epochs=2)

@@ -1,5 +1,10 @@
 """CycleGAN: phase isolation, the pool in the D phase, the loss terms, saving, errors."""
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -155,3 +160,19 @@ def test_norm_none_builds_networks_without_normalisation_and_bad_norm_is_named()
         networks.unet_generator(SHAPE, 1, filters=4, depth=3, norm="layer")
     with pytest.raises(ValueError, match="Invalid value for argument `norm`"):
         networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2, norm=None)
+
+
+def test_cyclegan_benchmark_smoke_prints_its_table_with_reference_rows(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    report = tmp_path / "smoke.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "image_to_image.py"), "--cyclegan",
+                           "--smoke", "--json", str(report)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "| cyclegan instance norm | 1 |" in proc.stdout
+    rows = {r["model"]: r for r in json.loads(report.read_text())["summary"]}
+    assert set(rows) == {"identity map (the input)", "median edge map (ignores the input)",
+                         "untrained instance norm", "cyclegan instance norm"}
+    assert 0.0 < rows["identity map (the input)"]["correlation"] < 1.0
+    assert all(np.isfinite([r["l1"], r["correlation"], r["grad_ratio"]]).all() for r in rows.values())
