@@ -11,7 +11,9 @@ Both are `keras.Model`s trained by `fit`, whose `train_step` is the one of
   gradients are taken over the generators' variables only. A frozen
   BatchNormalization layer runs in inference mode (KERAS3_GAN_NOTES:
   "Freezing D"), so a D with BatchNorm judges G's images with its moving
-  statistics in this phase and does not update them.
+  statistics in this phase and does not update them. CycleGAN's networks
+  use `norm="instance"` for that reason: with BatchNorm its digits demo
+  stayed at the identity map (README, "Image-to-image").
 - One `d_optimizer` for all discriminators and one `g_optimizer` for all
   generators (as the CycleGAN code does with chained parameters), both
   wrapped in a `LossScaleOptimizer` under `mixed_float16`, and the
