@@ -56,6 +56,15 @@ def resolve_version_dir(path):
     return os.path.join(path, str(found[-1]))
 
 
+def _open_export(loaded, path):
+    """Sets `path`, `version`, `_model` and `signatures` of a loaded export."""
+    loaded.path = resolve_version_dir(path)
+    name = os.path.basename(os.path.normpath(loaded.path))
+    loaded.version = int(name) if name.isdigit() else None
+    loaded._model = _load_saved_model(loaded.path)
+    loaded.signatures = dict(loaded._model.signatures)
+
+
 class ExportedGenerator:
     """A generator loaded from a SavedModel export, returning numpy arrays.
 
@@ -75,11 +84,7 @@ class ExportedGenerator:
     """
 
     def __init__(self, path):
-        self.path = resolve_version_dir(path)
-        name = os.path.basename(os.path.normpath(self.path))
-        self.version = int(name) if name.isdigit() else None
-        self._model = _load_saved_model(self.path)
-        self.signatures = dict(self._model.signatures)
+        _open_export(self, path)
         if "serving_default" not in self.signatures:
             raise ValueError(
                 f"The SavedModel at {self.path!r} has no `serving_default` signature: "
@@ -302,11 +307,7 @@ class ExportedImageToImage:
     """
 
     def __init__(self, path):
-        self.path = resolve_version_dir(path)
-        name = os.path.basename(os.path.normpath(self.path))
-        self.version = int(name) if name.isdigit() else None
-        self._model = _load_saved_model(self.path)
-        self.signatures = dict(self._model.signatures)
+        _open_export(self, path)
         inputs = self.signatures["serving_default"].structured_input_signature[1] \
             if "serving_default" in self.signatures else {}
         if "images" not in inputs:
