@@ -7,24 +7,56 @@ Under `jit_compile=True`, TF's stateless ops with the default
 floats another way. A step with XLA would then not reproduce the step
 without it. Philox bits agree everywhere, so everything here is built on
 them, with the float conversion done here.
+
+Outside XLA the bits come from TF's fused Philox kernels
+(`StatelessRandomUniformFullInt`, `StatelessRandomUniformInt`), which
+scramble the seed into Philox's key and counter inside the kernel: the same
+numbers as `tf.random.stateless_uniform(alg="philox")`, which does that
+scrambling with about 16 small graph ops per call (a measurable part of a
+toy network's step). XLA has those kernels only for int32 seeds, so
+under XLA the `alg="philox"` ops are used.
 """
 
 import numpy as np
 import tensorflow as tf
 
+try:
+    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
+except ImportError:  # pragma: no cover - a TF without it: always the portable ops
+    GraphOrParentsInXlaContext = None
+
 _ALG = "philox"
+
+
+def _fused():
+    """Whether the fused Philox kernels can be used here (anything but an XLA trace)."""
+    if GraphOrParentsInXlaContext is None:
+        return False
+    return not GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 def fold_in(seed, data):
     """A new stateless seed from `seed` (2 ints) and the int `data`."""
-    return tf.random.experimental.stateless_fold_in(seed, data, alg=_ALG)
+    if not _fused():
+        return tf.random.experimental.stateless_fold_in(seed, data, alg=_ALG)
+    data = tf.convert_to_tensor(data)
+    # What stateless_fold_in computes: [full-range random int of `seed`, data].
+    first = tf.raw_ops.StatelessRandomUniformFullInt(shape=[], seed=seed, dtype=data.dtype)
+    return tf.stack([first, data])
+
+
+def _bits(shape, seed):
+    """uint32 Philox bits of `shape` from a stateless `seed`."""
+    if not _fused():
+        return tf.random.stateless_uniform(
+            shape, seed, minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
+        )
+    return tf.raw_ops.StatelessRandomUniformFullInt(shape=shape, seed=seed, dtype=tf.uint32)
 
 
 def _unit_uniform(shape, seed):
     """Floats in the open interval (0, 1): 24 random bits, centred in their bin."""
-    bits = tf.random.stateless_uniform(
-        shape, seed, minval=None, maxval=None, dtype=tf.uint32, alg=_ALG
-    )
+    bits = _bits(shape, seed)
     return (tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) + 0.5) * 2.0**-24
 
 
@@ -35,8 +67,12 @@ def uniform(shape, seed, minval=0.0, maxval=1.0):
 
 def uniform_int(shape, seed, minval, maxval, dtype=tf.int32):
     """Integers from [minval, maxval) of `shape` from a stateless `seed`."""
-    return tf.random.stateless_uniform(
-        shape, seed, minval=minval, maxval=maxval, dtype=dtype, alg=_ALG
+    if not _fused():
+        return tf.random.stateless_uniform(
+            shape, seed, minval=minval, maxval=maxval, dtype=dtype, alg=_ALG
+        )
+    return tf.raw_ops.StatelessRandomUniformInt(
+        shape=shape, seed=seed, minval=tf.cast(minval, dtype), maxval=tf.cast(maxval, dtype)
     )
 
 
