@@ -204,3 +204,13 @@ def test_pipeline_batches_prefetches_and_caches():
     assert "Prefetch" in names[0]  # the last stage: the next batch is made during a step
     for stage in ("Batch", "Shuffle", "Cache"):
         assert any(stage in name for name in names), names
+
+
+def test_the_train_step_draws_its_noise_with_the_fused_philox_kernels():
+    gan = make_gan()
+    x = tf.constant(real_data(32))
+    ops = {op.type for op in tf.function(gan.train_step).get_concrete_function(x).graph.get_operations()}
+    # The fused kernel scrambles the seed itself: none of the ~16 scrambling ops
+    # (StatelessRandomUniformFullIntV2, shifts, ors) of tf.random.stateless_uniform(alg="philox").
+    assert "StatelessRandomUniformFullInt" in ops
+    assert not ops & {"StatelessRandomUniformFullIntV2", "LeftShift", "BitwiseOr"}
