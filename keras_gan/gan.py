@@ -127,6 +127,27 @@ def _auto_jit_compile(gan, run_eagerly):
     return sum(net.count_params() for net in nets) >= _XLA_MIN_WEIGHTS
 
 
+def _resolve_optimizers(d_optimizer, g_optimizer, *models):
+    """D's and G's optimizers, distinct, loss-scaled when `models` compute in float16."""
+    d_optimizer = keras.optimizers.get(d_optimizer)
+    g_optimizer = keras.optimizers.get(g_optimizer)
+    if d_optimizer is g_optimizer:
+        raise ValueError(
+            "Invalid value for argument `g_optimizer`: expected an optimizer "
+            "distinct from `d_optimizer` (each keeps its own state). "
+            "Received the same object for both."
+        )
+    if _uses_float16(*models):
+        # compile(auto_scale_loss=True) would only wrap self.optimizer
+        # (KERAS3_GAN_NOTES: "Mixed precision").
+        d_optimizer, g_optimizer = (
+            o if isinstance(o, keras.optimizers.LossScaleOptimizer)
+            else keras.optimizers.LossScaleOptimizer(o)
+            for o in (d_optimizer, g_optimizer)
+        )
+    return d_optimizer, g_optimizer
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
 class GAN(keras.Model):
     """A GAN trained by `fit()`: k D updates, then G updates through D.
@@ -416,24 +437,8 @@ class GAN(keras.Model):
             )
         self.reuse_fakes = bool(reuse_fakes)
         self._phase = "regular"
-        d_optimizer = keras.optimizers.get(d_optimizer)
-        g_optimizer = keras.optimizers.get(g_optimizer)
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "Invalid value for argument `g_optimizer`: expected an optimizer "
-                "distinct from `d_optimizer` (each keeps its own state). "
-                "Received the same object for both."
-            )
-        if _uses_float16(self.generator, self.discriminator):
-            # compile(auto_scale_loss=True) would only wrap self.optimizer
-            # (KERAS3_GAN_NOTES: "Mixed precision").
-            d_optimizer, g_optimizer = (
-                o if isinstance(o, keras.optimizers.LossScaleOptimizer)
-                else keras.optimizers.LossScaleOptimizer(o)
-                for o in (d_optimizer, g_optimizer)
-            )
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
+        self.d_optimizer, self.g_optimizer = _resolve_optimizers(
+            d_optimizer, g_optimizer, self.generator, self.discriminator)
         if kwargs.get("jit_compile", "auto") == "auto":
             kwargs["jit_compile"] = _auto_jit_compile(self, kwargs.get("run_eagerly", False))
         # optimizer=None: a bare compile would create an unused optimizer.

@@ -33,7 +33,7 @@ from keras import ops
 from keras_gan import images as images_module
 from keras_gan import losses as losses_module
 from keras_gan._validation import validate_training_data
-from keras_gan.gan import GAN, _has_labels, _uses_float16
+from keras_gan.gan import GAN, _has_labels, _resolve_optimizers
 
 
 def check_weight(name, value):
@@ -145,23 +145,8 @@ class ImageToImageGAN(keras.Model):
                     "`d_optimizer`, `g_optimizer` and `loss`."
                 )
         self.gan_loss = losses_module.get(self.default_loss if loss is None else loss)
-        d_optimizer = keras.optimizers.get(d_optimizer)
-        g_optimizer = keras.optimizers.get(g_optimizer)
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "Invalid value for argument `g_optimizer`: expected an optimizer distinct from "
-                "`d_optimizer` (each keeps its own state). Received the same object for both."
-            )
-        if _uses_float16(*self.generators, *self.discriminators):
-            # compile(auto_scale_loss=True) would only wrap self.optimizer
-            # (KERAS3_GAN_NOTES: "Mixed precision").
-            d_optimizer, g_optimizer = (
-                o if isinstance(o, keras.optimizers.LossScaleOptimizer)
-                else keras.optimizers.LossScaleOptimizer(o)
-                for o in (d_optimizer, g_optimizer)
-            )
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
+        self.d_optimizer, self.g_optimizer = _resolve_optimizers(
+            d_optimizer, g_optimizer, *self.generators, *self.discriminators)
         # optimizer=None: a bare compile would create an unused optimizer.
         super().compile(optimizer=None, **kwargs)
         # Built now, in the caller's scope, on each side's own variables (keras#19246).
