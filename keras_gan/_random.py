@@ -1,4 +1,4 @@
-"""Stateless random numbers that are the same with and without XLA, on any device.
+"""Stateless random bits that are the same with and without XLA, on any device.
 
 Under `jit_compile=True`, TF's stateless ops with the default
 `alg="auto_select"` pick another algorithm (`stateless_fold_in`, integer
@@ -6,7 +6,8 @@ Under `jit_compile=True`, TF's stateless ops with the default
 `stateless_normal` / float `stateless_uniform` turn the random bits into
 floats another way. A step with XLA would then not reproduce the step
 without it. Philox bits agree everywhere, so everything here is built on
-them, with the float conversion done here.
+them, with the float conversion done here (the Gaussian's `log`/`cos` may
+still round differently under XLA: equal bits, floats equal to ~1 ulp).
 
 Outside XLA the bits come from TF's fused Philox kernels
 (`StatelessRandomUniformFullInt`, `StatelessRandomUniformInt`), which
