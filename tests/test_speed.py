@@ -9,21 +9,7 @@ from keras import layers
 import keras_gan
 from keras_gan import networks
 
-
-def bn_generator(latent_dim=4, out_dim=2):
-    z = keras.Input((latent_dim,))
-    h = layers.Dense(16)(z)
-    h = layers.BatchNormalization()(h)
-    h = layers.ReLU()(h)
-    return keras.Model(z, layers.Dense(out_dim, dtype="float32")(h))
-
-
-def bn_discriminator(in_dim=2):
-    x = keras.Input((in_dim,))
-    h = layers.Dense(16)(x)
-    h = layers.BatchNormalization()(h)
-    h = layers.LeakyReLU(0.2)(h)
-    return keras.Model(x, layers.Dense(1, dtype="float32")(h))
+from _nets import bn_discriminator, bn_generator
 
 
 def make_gan(cls=keras_gan.GAN, d_steps=1, g_steps=1, **compile_kwargs):
