@@ -31,14 +31,26 @@ def check_positive_int(name, value):
     return int(value)
 
 
-def check_float(name, value, positive=False):
-    """Returns `value` as a finite float (positive if asked), or raises a ValueError naming `name`."""
+def check_non_negative_int(name, value):
+    """Returns `value` as an int >= 0, or raises a ValueError naming `name`."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a non-negative integer. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_float(name, value, positive=False, non_negative=False):
+    """Returns `value` as a finite float (positive or non-negative if asked), or raises a ValueError naming `name`."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = float("nan")
-    if isinstance(value, bool) or not np.isfinite(number) or (positive and number <= 0):
-        expected = "a positive finite float" if positive else "a finite float"
+    if (isinstance(value, bool) or not np.isfinite(number) or (positive and number <= 0)
+            or (non_negative and number < 0)):
+        expected = ("a positive finite float" if positive else
+                    "a non-negative float" if non_negative else "a finite float")
         raise ValueError(f"Invalid value for argument `{name}`: expected {expected}. Received: {name}={value!r}")
     return number
 

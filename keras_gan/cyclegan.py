@@ -17,8 +17,8 @@ import tensorflow as tf
 import keras
 
 from keras_gan import losses as losses_module
-from keras_gan._validation import check_positive_int
-from keras_gan.image_to_image import ImageToImageGAN, check_model, check_weight, image_shape, l1
+from keras_gan._validation import check_float, check_non_negative_int, check_positive_int
+from keras_gan.image_to_image import ImageToImageGAN, check_model, image_shape, l1
 from keras_gan.pool import ImagePool
 
 
@@ -91,10 +91,11 @@ class CycleGAN(ImageToImageGAN):
                     f"Invalid value for argument `{name}`: expected {which} images of shape "
                     f"{expected}. Received: a model with {which} shape {received}"
                 )
-        self.cycle_weight = check_weight("cycle_weight", cycle_weight)
+        self.cycle_weight = check_float("cycle_weight", cycle_weight, non_negative=True)
         explicit_identity = identity_weight is not None
-        self.identity_weight = check_weight(
-            "identity_weight", 0.5 * self.cycle_weight if identity_weight is None else identity_weight
+        self.identity_weight = check_float(
+            "identity_weight", 0.5 * self.cycle_weight if identity_weight is None else identity_weight,
+            non_negative=True,
         )
         if self.identity_weight and None not in (shape_a, shape_b) and shape_a != shape_b:
             raise ValueError(
@@ -102,12 +103,7 @@ class CycleGAN(ImageToImageGAN):
                 f"A and B images of the same shape, here {shape_a} and {shape_b}; expected 0. "
                 f"Received: identity_weight={identity_weight if explicit_identity else 'None (0.5 x cycle_weight)'}"
             )
-        if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 0:
-            raise ValueError(
-                "Invalid value for argument `pool_size`: expected a non-negative integer. "
-                f"Received: pool_size={pool_size!r}"
-            )
-        self.pool_size = pool_size
+        self.pool_size = check_non_negative_int("pool_size", pool_size)
         self.generator_ab, self.generator_ba = generator_ab, generator_ba
         self.discriminator_a, self.discriminator_b = discriminator_a, discriminator_b
         self.pool_a = self.pool_b = None

@@ -40,7 +40,7 @@ from keras_gan import augment as augment_module
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
 from keras_gan._validation import (
-    InvalidDataError, check_noise, check_positive_int, check_seed, validate_training_data, validate_values,
+    InvalidDataError, check_noise, check_non_negative_int, check_positive_int, check_seed, validate_training_data, validate_values,
 )
 from keras_gan.layers import PackSamples
 
@@ -422,14 +422,8 @@ class GAN(keras.Model):
         elif isinstance(penalties, (str, dict, penalties_module.Penalty)):
             penalties = [penalties]
         self.penalties = [penalties_module.get(p) for p in penalties]
-        for name, value in (("warmup_g_steps", warmup_g_steps), ("warmup_d_steps", warmup_d_steps)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise ValueError(
-                    f"Invalid value for argument `{name}`: expected a non-negative integer. "
-                    f"Received: {name}={value!r}"
-                )
-        self.warmup_g_steps = int(warmup_g_steps)
-        self.warmup_d_steps = int(warmup_d_steps)
+        self.warmup_g_steps = check_non_negative_int("warmup_g_steps", warmup_g_steps)
+        self.warmup_d_steps = check_non_negative_int("warmup_d_steps", warmup_d_steps)
         if not isinstance(reuse_fakes, (bool, np.bool_)):
             raise ValueError(
                 "Invalid value for argument `reuse_fakes`: expected True or False. "

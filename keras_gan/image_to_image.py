@@ -23,7 +23,6 @@ Loss scaling, the replica division of the loss and the 1-D-safe logs are
 `keras_gan.GAN`'s own methods, shared here rather than copied.
 """
 
-import math
 
 import numpy as np
 import tensorflow as tf
@@ -34,20 +33,6 @@ from keras_gan import images as images_module
 from keras_gan import losses as losses_module
 from keras_gan._validation import validate_training_data
 from keras_gan.gan import GAN, _has_labels, _resolve_optimizers
-
-
-def check_weight(name, value):
-    """Returns `value` as a non-negative float, or raises a ValueError naming `name`."""
-    try:
-        weight = float(value)
-    except (TypeError, ValueError):
-        weight = float("nan")
-    if isinstance(value, bool) or not (weight >= 0.0 and math.isfinite(weight)):
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a non-negative float. "
-            f"Received: {name}={value!r}"
-        )
-    return weight
 
 
 def check_model(name, model, inputs=1):

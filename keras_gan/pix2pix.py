@@ -17,7 +17,8 @@ measures this).
 import keras
 
 from keras_gan import losses as losses_module
-from keras_gan.image_to_image import ImageToImageGAN, check_model, check_weight, image_shape, l1
+from keras_gan._validation import check_float
+from keras_gan.image_to_image import ImageToImageGAN, check_model, image_shape, l1
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -64,7 +65,7 @@ class Pix2Pix(ImageToImageGAN):
             )
         self.generator = generator
         self.discriminator = discriminator
-        self.l1_weight = check_weight("l1_weight", l1_weight)
+        self.l1_weight = check_float("l1_weight", l1_weight, non_negative=True)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.g_adversarial_tracker = keras.metrics.Mean(name="g_adversarial")
