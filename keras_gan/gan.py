@@ -36,6 +36,7 @@ import keras
 from keras import ops
 
 from keras_gan import _random
+from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
@@ -299,6 +300,8 @@ class GAN(keras.Model):
             None if seed is None else seed + 1, name="eval_noise_seed"
         )
         self.packer = PackSamples(self.pack, name="pack") if self.pack > 1 else None
+        # One D call on real and fake concatenated, when that changes nothing (`_judge`).
+        self._judge_in_one_call = judges_each_sample_alone(discriminator)
         z = keras.Input((latent_dim,), name="z")
         label = keras.Input((), dtype="int32", name="label") if conditional else None
         g_inputs = z if label is None else [z, label]
@@ -486,8 +489,10 @@ class GAN(keras.Model):
         return _random.normal(tf.stack([n, self.latent_dim]), seed)
 
     def _replica_seed(self, seed_generator=None):
-        """A stateless seed from the seed generator, with the replica id folded in."""
+        """A stateless seed from the seed generator, with the replica id folded in (if several)."""
         seed = (seed_generator or self.seed_generator).next()
+        if tf.distribute.get_strategy().num_replicas_in_sync == 1:
+            return seed  # nothing to tell apart: no fold-in ops in the step
         replica_id = tf.distribute.get_replica_context()
         replica_id = 0 if replica_id is None else replica_id.replica_id_in_sync_group
         return _random.fold_in(seed, replica_id)
@@ -563,8 +568,7 @@ class GAN(keras.Model):
         real, fake = self._d_input(real), self._d_input(fake)
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self._discriminate(real, labels, training=True)
-            fake_logits = self._discriminate(fake, labels, training=True)
+            real_logits, fake_logits = self._judge(real, fake, labels)
             loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             penalty = self._penalty(real, fake, labels)
             scaled = self._scale_for_gradient(loss + penalty, self.d_optimizer)
@@ -574,6 +578,22 @@ class GAN(keras.Model):
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_logits, "float32")))
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_logits, "float32")))
         return loss
+
+    def _judge(self, real, fake, labels):
+        """D's logits (training mode) on the real batch and on the fake batch.
+
+        A D that judges each sample alone (`keras_gan._per_sample`) sees both
+        batches in one call, as in the keras.io loop: the same logits, one
+        forward and one backward pass fewer. Any other D (BatchNorm, minibatch
+        features) gets two calls, so real and fake never share batch statistics.
+        """
+        if not self._judge_in_one_call:
+            return (self._discriminate(real, labels, training=True),
+                    self._discriminate(fake, labels, training=True))
+        both = ops.concatenate([real, ops.cast(fake, real.dtype)], axis=0)
+        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
+        real_logits, fake_logits = ops.split(self._discriminate(both, both_labels, training=True), 2)
+        return real_logits, fake_logits
 
     def _penalty(self, real, fake, labels):
         """Dreg: the weighted sum of the penalties on D's inputs (0.0 without any)."""
@@ -766,7 +786,8 @@ class GAN(keras.Model):
         validate_training_data(x, self._data_shape, self.d_steps, batch_size)
         if self.num_classes is not None and not _has_labels(x, y):
             raise ValueError(self._missing_labels_message())
-        x = validate_values(x, y, self.num_classes)
+        # The step's own NaN check (`_real_samples`) is dropped by XLA only.
+        x = validate_values(x, y, self.num_classes, check_x_in_pipeline=bool(self.jit_compile))
         # A dataset brings its own shuffling; Keras warns if asked to shuffle it.
         kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
         if self.warmup_g_steps or self.warmup_d_steps:

@@ -29,6 +29,10 @@ def _register(*names):
 
 def _bce(logits, target):
     """Mean binary cross-entropy from logits against a constant target."""
+    # Targets 1 and 0 keep one half of the formula below: the same values for
+    # finite logits, with half the ops (it shows in small nets' step time).
+    if isinstance(target, (int, float)) and target in (0.0, 1.0):
+        return ops.mean(ops.softplus(-logits if target == 1.0 else logits))
     # t * softplus(-l) + (1 - t) * softplus(l) is the stable BCE from logits.
     return ops.mean(target * ops.softplus(-logits) + (1.0 - target) * ops.softplus(logits))
 

@@ -61,6 +61,41 @@ def test_g_phase_changes_no_discriminator_variable_batchnorm_included():
     assert gan.discriminator.trainable  # restored after the G phase
 
 
+def _d_step_weights(g, d, one_call):
+    gan = keras_gan.GAN(g, d, seed=0)
+    # SGD: the update is the gradient itself (Adam's first step is about its sign).
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    gan._judge_in_one_call = one_call
+    tf.function(gan._d_step)(real_batch())
+    return snapshot(gan.discriminator)
+
+
+def test_one_d_call_on_real_and_fake_gives_the_two_call_update_for_a_per_sample_d():
+    assert make_gan(networks.toy_generator(4, 2), networks.toy_discriminator(2))._judge_in_one_call
+    keras.utils.set_random_seed(1)
+    g, d = networks.toy_generator(4, 2), networks.toy_discriminator(2)
+    start = [w.copy() for w in d.get_weights()]
+    two = _d_step_weights(g, d, one_call=False)
+    d.set_weights(start)
+    one = _d_step_weights(g, d, one_call=True)
+    assert not identical(start, two)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_batchnorm_d_judges_real_and_fake_in_separate_calls():
+    # One call would mix real and fake in D's batch statistics: a different update.
+    gan = make_gan()
+    assert not gan._judge_in_one_call
+    keras.utils.set_random_seed(1)
+    g, d = networks.toy_generator(4, 2), bn_discriminator()
+    start = [w.copy() for w in d.get_weights()]
+    two = _d_step_weights(g, d, one_call=False)
+    d.set_weights(start)
+    one = _d_step_weights(g, d, one_call=True)
+    assert max(np.abs(a - b).max() for a, b in zip(one, two)) > 1e-4
+
+
 def test_g_phase_gradients_reach_generator_only_through_combined():
     gan = make_gan()
     assert gan.combined.layers[1] is gan.generator and gan.combined.layers[2] is gan.discriminator
@@ -266,11 +301,13 @@ def test_bad_data_gives_a_clear_error(x, match):
         _toy_gan().fit(x, epochs=1, verbose=0)
 
 
-def test_non_finite_values_in_a_dataset_are_named():
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["step_checks", "xla_pipeline_checks"])
+def test_non_finite_values_in_a_dataset_are_named(jit_compile):
+    # Without XLA the step's own check finds them; XLA drops it, so the pipeline checks.
     x = np.zeros((8, 2), "float32")
     x[5, 1] = np.inf
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`x`.*NaN or Inf"):
-        _toy_gan().fit(tf.data.Dataset.from_tensor_slices(x).batch(4), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"^Invalid data `x`: a batch contains NaN or Inf values"):
+        _toy_gan(jit_compile=jit_compile).fit(tf.data.Dataset.from_tensor_slices(x).batch(4), epochs=1, verbose=0)
 
 
 @pytest.mark.parametrize("kwargs, match", [
