@@ -108,8 +108,9 @@ RECIPES = {
     ),
     # Seed 0, KL: 0.153 at 4000 steps, 0.109 at 6000 (filters 32, EMA 0.995);
     # 10000 steps with lr -> 1e-5: 0.104 (1.7x the CPU time);
-    # filters 64: 0.075 with the EMA copy, 0.067 with G itself (the same run),
-    # so no EMA: per-digit marginals 0.035 of the KL, the rest 0.03 (sampling alone ~0.02).
+    # filters 64: 0.075 with the EMA copy (0.074 with fresh BN statistics), 0.067 with G
+    # itself (the same run), so no EMA; per-digit marginals 0.035 of the KL, the rest 0.03
+    # (sampling alone ~0.02)
     "stacked_digits": dict(
         latent_dim=64, filters=64, pack=2, augment=None,
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
