@@ -26,14 +26,16 @@ def table_rows(stdout, first_column):
 def test_throughput_smoke_run_measures_every_variant_against_the_baseline(capsys):
     stdout = run_smoke("throughput.py", capsys)
     rows = [r for r in table_rows(stdout, "toy2d") if len(r) == 11]
-    assert [r[3] for r in rows] == ["baseline", "default", "fast", "pipeline"], stdout
+    assert [r[3] for r in rows] == ["baseline", "default", "fast", "fast_bf16", "pipeline"], stdout
     by_variant = {r[3]: r for r in rows}
     assert by_variant["baseline"][7] == "1.00"
     assert by_variant["default"][4] == "off"  # no XLA by default for the toy nets
     for row in rows:
         assert float(row[5]) > 0 and float(row[8]) > 0  # img/s, img/CPU-s
-    summary = [r for r in table_rows(stdout, "toy2d") if len(r) == 6]
-    assert len(summary) == 1 and summary[0][4] == "fast", stdout
+    summary = [r for r in table_rows(stdout, "toy2d") if len(r) == 8]
+    # The fastest float32 and bfloat16 variants, each with its ratio to the baseline.
+    assert len(summary) == 1 and summary[0][4:] == [
+        "fast", by_variant["fast"][7], "fast_bf16", by_variant["fast_bf16"][7]], stdout
 
 
 def test_inference_smoke_run_times_every_path_and_the_batch_1_latency(capsys):
