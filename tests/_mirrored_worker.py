@@ -35,7 +35,7 @@ NOISE = [np.random.default_rng(i).normal(size=(GLOBAL_BATCH, LATENT_DIM)).astype
 REAL = np.random.default_rng(0).normal(4.0, 1.25, (GLOBAL_BATCH, 1)).astype("float32")
 
 
-def build(strategy, init=None, inject_noise=True, overflow_on_replica=None):
+def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reuse_fakes=False):
     """A BatchNorm-free toy GAN (EMA, R1) built and compiled in `strategy.scope()`.
 
     With `inject_noise`, replica r of R draws rows [r*n, (r+1)*n) of the
@@ -52,7 +52,7 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None):
         # With an EMA copy of G and the R1 penalty: both must be replica-count invariant too.
         gan = keras_gan.GAN(generator, discriminator, seed=3, ema_decay=0.5)
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating",
-                    penalties=[keras_gan.penalties.R1(1.0)])
+                    penalties=[keras_gan.penalties.R1(1.0)], reuse_fakes=reuse_fakes)
     if inject_noise:
         calls = {}
 
@@ -95,6 +95,17 @@ def main():
         results[f"{policy}_update_norm"] = float(np.linalg.norm(one_device - start))
         results[f"{policy}_max_diff"] = float(np.abs(one_device - two_replicas).max())
         results[f"{policy}_loss_scaled"] = isinstance(single.d_optimizer, keras.optimizers.LossScaleOptimizer)
+
+    # reuse_fakes (one G forward shared by the phases), float32.
+    keras.mixed_precision.set_global_policy("float32")
+    single = build(tf.distribute.get_strategy(), reuse_fakes=True)
+    init32 = (single.generator.get_weights(), single.discriminator.get_weights())
+    start = flat_weights(single)
+    one_device = one_step(single)
+    two_replicas = one_step(build(mirrored, init32, reuse_fakes=True))
+    results["reuse_update_norm"] = float(np.linalg.norm(one_device - start))
+    results["reuse_max_diff"] = float(np.abs(one_device - two_replicas).max())
+    keras.mixed_precision.set_global_policy("mixed_float16")
 
     # keras_gan's own noise (no injection), still under mixed_float16.
     plain = build(mirrored, init, inject_noise=False)

@@ -115,6 +115,11 @@ def test_one_step_on_two_replicas_equals_one_step_on_one_device(mirrored, policy
     assert mirrored[f"{policy}_max_diff"] < tolerance
 
 
+def test_reuse_fakes_on_two_replicas_equals_one_device(mirrored):
+    assert mirrored["reuse_update_norm"] > 0.05
+    assert mirrored["reuse_max_diff"] < 1e-6
+
+
 def test_mixed_float16_under_a_strategy_uses_loss_scaling(mirrored):
     assert mirrored["mixed_float16_loss_scaled"] and not mirrored["float32_loss_scaled"]
 

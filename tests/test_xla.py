@@ -56,6 +56,7 @@ def step_weights(jit_compile, nets, data, gan_kwargs=None, policy="float32", **c
 CASES = {
     "minimax": (toy_nets, REAL_1D, {}, dict(loss="minimax")),
     "least_squares": (toy_nets, REAL_1D, {}, dict(loss="least_squares")),
+    "reuse_fakes,d_steps=2": (toy_nets, REAL_1D, {}, dict(loss="non_saturating", reuse_fakes=True, d_steps=2)),
     "relativistic_average": (toy_nets, REAL_1D, {}, dict(loss="relativistic_average")),
     "non_saturating,label_smoothing,halve_d_loss,d_steps=2,g_steps=2,ema,pack=2": (
         packed_toy_nets, REAL_1D, dict(ema_decay=0.9, pack=2),
