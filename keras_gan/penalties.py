@@ -25,7 +25,7 @@ import keras
 from keras import ops
 
 from keras_gan import _random
-from keras_gan._validation import check_positive_int, resolve_identifier
+from keras_gan._validation import check_float, check_positive_int, resolve_identifier
 
 _EPSILON = 1e-12
 
@@ -57,16 +57,8 @@ class Penalty:
     name = None
 
     def __init__(self, weight=10.0, interval=1):
-        try:
-            weight = float(weight)
-        except (TypeError, ValueError):
-            weight = -1.0
-        if not weight >= 0.0:
-            raise ValueError(
-                "Invalid value for argument `weight`: expected a non-negative float. "
-                f"Received: weight={weight!r}"
-            )
-        self.weight = weight
+        # Finite too: an infinite weight makes every D loss inf or NaN.
+        self.weight = check_float("weight", weight, non_negative=True)
         self.interval = check_positive_int("interval", interval)
 
     def __call__(self, discriminate, real, fake, seed):

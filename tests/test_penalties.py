@@ -157,6 +157,8 @@ def test_penalties_round_trip_through_save_and_load(tmp_path):
 def test_bad_penalty_arguments_are_named():
     with pytest.raises(ValueError, match="argument `weight`.*Received: weight=-1"):
         penalties.R1(weight=-1)
+    with pytest.raises(ValueError, match="argument `weight`: expected a non-negative float. Received: weight=inf"):
+        penalties.GradientPenalty(weight=float("inf"))
     with pytest.raises(ValueError, match="argument `interval`.*Received: interval=0"):
         penalties.GradientPenalty(interval=0)
     with pytest.raises(ValueError, match="argument `penalties`"):
