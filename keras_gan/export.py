@@ -41,6 +41,7 @@ import tensorflow as tf
 import keras
 
 from keras_gan._validation import check_positive_int
+from keras_gan.images import fsync_path
 
 SIGNATURE_Z = "serving_default"
 SIGNATURE_SEEDS = "generate_from_seeds"
@@ -217,10 +218,26 @@ def versions(base_path):
     )
 
 
+def _fsync_tree(root):
+    """Flushes every file and folder under `root` to disk, files first."""
+    for folder, _, files in os.walk(root, topdown=False):
+        for name in files:
+            fsync_path(os.path.join(folder, name))
+        fsync_path(folder)
+
+
 def _publish(staging, target, overwrite):
-    """Renames the complete `staging` directory to `target` (same filesystem)."""
+    """Renames the complete `staging` directory to `target` (same filesystem).
+
+    The staged files are flushed to disk before the rename and the parent
+    folder after it: after a crash or power loss `target` is the old export
+    or the new one, complete (a rename alone can reach the disk before the
+    files' data does).
+    """
+    _fsync_tree(staging)
     if not os.path.exists(target):
         os.rename(staging, target)
+        fsync_path(os.path.dirname(target))
         return
     if not overwrite:
         raise FileExistsError(
@@ -237,6 +254,7 @@ def _publish(staging, target, overwrite):
     except BaseException:
         os.rename(old, target)
         raise
+    fsync_path(os.path.dirname(target))
     shutil.rmtree(old, ignore_errors=True)
 
 

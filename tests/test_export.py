@@ -377,3 +377,20 @@ def test_cli_train_exports_at_the_end_with_export_to(tmp_path):
     z = np.random.default_rng(9).normal(size=(3, 4)).astype("float32")
     out = tf.saved_model.load(str(to / "1")).signatures["serving_default"](z=tf.constant(z))
     np.testing.assert_allclose(out["images"].numpy(), trained(z).numpy(), atol=ATOL)
+
+
+def test_every_exported_file_reaches_the_disk_before_the_rename(tmp_path, monkeypatch):
+    base = tmp_path / "m"
+    events = []
+    real_rename = os.rename
+    monkeypatch.setattr(export_module, "fsync_path", lambda path: events.append(("fsync", str(path))))
+    monkeypatch.setattr(export_module.os, "rename",
+                        lambda src, dst: (events.append(("rename", str(dst))), real_rename(src, dst)))
+    keras_gan.export_generator(toy_gan(), base)
+    renamed = events.index(("rename", str(base / "1")))
+    synced = {os.path.basename(p) for kind, p in events[:renamed] if kind == "fsync"}
+    # Every file of the published version (and its folders) was flushed before the rename ...
+    assert set(os.path.basename(f) for f in _tree(base / "1")) <= synced
+    assert {"variables", "assets"} & synced
+    # ... and the parent folder, which records the rename, after it.
+    assert ("fsync", str(base)) in events[renamed:]
