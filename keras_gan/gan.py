@@ -704,6 +704,14 @@ class GAN(keras.Model):
         """
         if count == 1 and self.pack == 1:
             return [(real, labels)]  # the whole batch: no gather (a copy) per step
+        static_n = real.shape[0]
+        if static_n is not None and static_n >= count * self.pack:
+            # A batch size known when tracing: the same slices as below, cut
+            # with constant bounds (no index arithmetic and gather per slice).
+            bounds = [(i * static_n) // count for i in range(count + 1)]
+            cuts = [(start, start + (stop - start) // self.pack * self.pack)
+                    for start, stop in zip(bounds[:-1], bounds[1:])]
+            return [(real[a:b], None if labels is None else labels[a:b]) for a, b in cuts]
         n = ops.shape(real)[0]
         bounds = [(i * n) // count for i in range(count + 1)]
         slices = []

@@ -136,6 +136,23 @@ def test_each_d_update_sees_its_own_slice_of_the_batch():
     assert _RecordingGAN.seen == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
 
 
+@pytest.mark.parametrize("n, d_steps, pack", [(12, 3, 1), (13, 5, 1), (64, 5, 1), (14, 3, 2), (17, 2, 4)])
+def test_slices_cut_the_same_with_a_static_or_a_dynamic_batch_size(n, d_steps, pack):
+    d = networks.packed_discriminator("toy", (1,), pack=pack) if pack > 1 else networks.toy_discriminator(1)
+    gan = keras_gan.GAN(networks.toy_generator(2, 1), d, pack=pack)
+    gan.compile("adam", "adam", d_steps=d_steps)
+    x = tf.reshape(tf.range(n, dtype=tf.float32), (n, 1))
+    labels = tf.range(n)
+    static = gan._slices(x, labels, d_steps)  # x.shape[0] == n: constant bounds
+    dynamic = tf.function(lambda v, l: gan._slices(v, l, d_steps),
+                          input_signature=[tf.TensorSpec((None, 1)), tf.TensorSpec((None,), tf.int32)])(x, labels)
+    assert len(static) == len(dynamic) == d_steps
+    for (a, la), (b, lb) in zip(static, dynamic):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(la.numpy(), lb.numpy())
+        assert a.shape[0] % pack == 0 and a.shape[0] > 0
+
+
 def test_ragged_last_batch_smaller_than_d_steps_still_trains():
     gan = make_gan(d_steps=4)
     x = np.random.default_rng(0).normal(size=(34, 2)).astype("float32")  # last batch: 2 samples
