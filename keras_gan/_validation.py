@@ -21,24 +21,23 @@ class InvalidDataError(ValueError, tf.errors.InvalidArgumentError):
         return self.message
 
 
-def check_positive_int(name, value):
-    """Returns `value` as an int, or raises a ValueError naming `name`."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+def _check_int(name, value, minimum, expected):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         raise ValueError(
-            f"Invalid value for argument `{name}`: expected a positive integer. "
+            f"Invalid value for argument `{name}`: expected {expected}. "
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_positive_int(name, value):
+    """Returns `value` as an int, or raises a ValueError naming `name`."""
+    return _check_int(name, value, 1, "a positive integer")
 
 
 def check_non_negative_int(name, value):
     """Returns `value` as an int >= 0, or raises a ValueError naming `name`."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a non-negative integer. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
+    return _check_int(name, value, 0, "a non-negative integer")
 
 
 def check_float(name, value, positive=False, non_negative=False):
@@ -208,7 +207,7 @@ def _checked_dataset(dataset, num_classes, check_x=True):
     check_labels = num_classes is not None and labelled
     if not (check_x or check_labels):
         return dataset
-    if num_classes is not None and labelled and not spec[1].dtype.is_integer:
+    if check_labels and not spec[1].dtype.is_integer:
         raise ValueError(
             f"Invalid data `y`: expected int labels in [0, {num_classes}). "
             f"Received: a dataset of labels of dtype {spec[1].dtype.name}"
