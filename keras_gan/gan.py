@@ -603,8 +603,7 @@ class GAN(keras.Model):
                     self._discriminate(fake, labels, training=True))
         both = ops.concatenate([real, ops.cast(fake, real.dtype)], axis=0)
         both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
-        real_logits, fake_logits = ops.split(self._discriminate(both, both_labels, training=True), 2)
-        return real_logits, fake_logits
+        return tuple(ops.split(self._discriminate(both, both_labels, training=True), 2))
 
     def _penalty(self, real, fake, labels):
         """Dreg: the weighted sum of the penalties on D's inputs (0.0 without any)."""
