@@ -15,3 +15,16 @@ def _fresh_keras_state():
     yield
     keras.mixed_precision.set_global_policy("float32")
     keras.backend.clear_session()
+
+
+# The longest test files, started first: with two workers (setup.cfg), a long
+# file collected last would otherwise run alone at the end.
+_LONGEST_FIRST = ("test_quality_smoke.py", "test_cyclegan.py", "test_penalties.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return _LONGEST_FIRST.index(name) if name in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each file is kept
