@@ -22,11 +22,14 @@ class DatasetUnavailableError(RuntimeError):
 def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cache=True):
     """The input pipeline of every dataset here: cache, seeded shuffle, batch, prefetch.
 
-    Samples are cached once (after any decoding), reshuffled each epoch
-    with a full-size buffer from `seed` (the same order for the same seed),
-    batched, and prefetched so that the next batch is ready while a
-    training step runs: the pipeline is not the bottleneck
-    (`benchmarks/throughput.py`, variant `pipeline`).
+    Every epoch (every pass over the dataset, `repeat()` included) visits
+    each sample once, in a new order drawn from `seed` (the same orders for
+    the same seed); batches are prefetched so that the next one is ready
+    while a training step runs: the pipeline is not the bottleneck
+    (`benchmarks/throughput.py`, variant `pipeline`). In-memory arrays are
+    shuffled as a whole (one permutation per epoch, one gather per batch,
+    no per-sample work); a `tf.data.Dataset` is cached once (after any
+    decoding) and shuffled with a full-size buffer.
 
     Args:
         arrays: an array, a tuple of arrays with one row per sample, or an
@@ -48,11 +51,9 @@ def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cac
     ```
     """
     batch_size = check_positive_int("batch_size", batch_size)
-    if isinstance(arrays, tf.data.Dataset):
-        ds, n = arrays, int(arrays.cardinality())
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(arrays)
-        n = len(arrays[0] if isinstance(arrays, tuple) else arrays)
+    if not isinstance(arrays, tf.data.Dataset):
+        return _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder)
+    ds, n = arrays, int(arrays.cardinality())
     if cache:
         ds = ds.cache()
     if shuffle:
@@ -60,6 +61,42 @@ def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cac
             n = 10000
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder):
+    """`pipeline` for arrays: batches gathered by a per-epoch permutation.
+
+    At toy-network speeds (tens of thousands of samples per second) a
+    per-sample shuffle buffer and batching cost a measurable share of the
+    2 cores; here an epoch costs one permutation and a gather per batch.
+    """
+    tensors = tuple(tf.convert_to_tensor(a) for a in (arrays if isinstance(arrays, tuple) else (arrays,)))
+    lengths = [int(t.shape[0]) if t.shape.rank else None for t in tensors]
+    if None in lengths or len(set(lengths)) != 1:
+        raise ValueError(
+            "Invalid value for argument `arrays`: expected arrays with one row per sample "
+            f"(the same number of rows each). Received: shapes {[tuple(t.shape) for t in tensors]}."
+        )
+    n = lengths[0]
+    full, rest = divmod(n, batch_size)
+    rest = 0 if drop_remainder else rest
+
+    def epoch_batches(key):
+        order = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([key, tf.zeros_like(key)]))
+        batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
+        return batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:])) if rest else batches
+
+    def gather(index):
+        batch = tuple(tf.gather(t, index) for t in tensors)
+        return batch if isinstance(arrays, tuple) else batch[0]
+
+    # One random key per pass: a new order every epoch, the same orders for the same seed.
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    ds = keys.flat_map(epoch_batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def _dataset(arrays, batch_size, shuffle, seed, drop_remainder=False):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from keras_gan import data
@@ -75,3 +76,48 @@ def test_image_folder_errors_name_the_argument(tmp_path):
         data.image_folder(str(tmp_path), (8, 8))
     with pytest.raises(ValueError, match=r"`image_size`"):
         data.image_folder(str(tmp_path), 8)
+
+
+# ------------------------------------------------------------------ pipeline
+def _epochs(ds, passes=1):
+    return [[b.numpy().ravel().tolist() for b in ds] for _ in range(passes)]
+
+
+def test_pipeline_visits_every_sample_once_per_epoch_in_a_new_seeded_order():
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    ds = data.pipeline(x, batch_size=4, seed=0)
+    assert len(ds) == 3
+    first, second = _epochs(ds, passes=2)
+    for epoch in (first, second):
+        assert [len(b) for b in epoch] == [4, 4, 2]
+        assert sorted(sum(epoch, [])) == list(range(10))
+    assert first != second  # reshuffled each pass
+    assert _epochs(data.pipeline(x, batch_size=4, seed=0), passes=2) == [first, second]
+    assert _epochs(data.pipeline(x, batch_size=4, seed=1))[0] != first
+    assert _epochs(data.pipeline(x, batch_size=4, shuffle=False))[0] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_pipeline_repeat_reshuffles_and_drop_remainder_keeps_a_static_batch_size():
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    ds = data.pipeline(x, batch_size=4, seed=0, drop_remainder=True)
+    assert ds.element_spec.shape == (4, 1)
+    batches = [b.numpy().ravel().tolist() for b in ds.repeat(3)]
+    assert len(batches) == 6
+    epochs = [sum(batches[i:i + 2], []) for i in (0, 2, 4)]
+    assert all(len(set(e)) == 8 for e in epochs) and len({tuple(e) for e in epochs}) == 3
+
+
+def test_pipeline_keeps_labels_with_their_samples_and_checks_their_length():
+    x = np.arange(12, dtype="float32").reshape(12, 1) * 10
+    y = np.arange(12, dtype="int32")
+    for xb, yb in data.pipeline((x, y), batch_size=5, seed=3):
+        np.testing.assert_array_equal(xb.numpy().ravel(), yb.numpy() * 10)
+    with pytest.raises(ValueError, match=r"`arrays`.*Received: shapes \[\(12, 1\), \(11,\)\]"):
+        data.pipeline((x, y[:11]), batch_size=5)
+
+
+def test_pipeline_on_a_dataset_caches_and_shuffles_every_sample_once():
+    ds = data.pipeline(tf.data.Dataset.range(10), batch_size=4, seed=0)
+    first, second = _epochs(ds, passes=2)
+    assert sorted(sum(first, [])) == sorted(sum(second, [])) == list(range(10))
+    assert first != second
