@@ -507,7 +507,7 @@ def _export_sampler(path):
 
 
 def cmd_export(args):
-    from keras_gan.export import export_generator
+    from keras_gan.export import export_generator, export_image_to_image
 
     if not os.path.isfile(args.checkpoint):
         raise UsageError(f"--checkpoint: no such file: {args.checkpoint!r}")
@@ -517,10 +517,10 @@ def cmd_export(args):
         model = load_model(args.checkpoint, compile=False)
     except ValueError as e:
         raise UsageError(f"--checkpoint: {e}") from None
-    if _is_image_to_image(model):  # a Pix2Pix/CycleGAN, or its generator (one image input)
-        from keras_gan.export import export_image_to_image as export_generator
+    # A Pix2Pix/CycleGAN, or its generator (one image input), exports image to image.
+    export = export_image_to_image if _is_image_to_image(model) else export_generator
     try:
-        path = export_generator(model, args.to, version=args.version, overwrite=args.overwrite)
+        path = export(model, args.to, version=args.version, overwrite=args.overwrite)
     except FileExistsError as e:
         raise UsageError(str(e)) from None
     print(f"keras-gan: exported the generator to {path}")
