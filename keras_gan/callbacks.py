@@ -211,7 +211,8 @@ class TerminateOnNonFinite(keras.callbacks.Callback):
             return {"d": 0, "g": 1}
         if phase == "warmup_d":
             return {"d": 1, "g": 0}
-        return {"d": self.model.d_steps, "g": self.model.g_steps}
+        # Pix2Pix and CycleGAN make one D and one G update per step.
+        return {"d": getattr(self.model, "d_steps", 1), "g": getattr(self.model, "g_steps", 1)}
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

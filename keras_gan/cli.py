@@ -400,6 +400,11 @@ def _train_image_to_image(args):
     else:
         raise UsageError(f"--task {args.task} trains on --dataset digits or folder; received --dataset {args.dataset}")
     out = args.out or os.path.join("runs", f"{args.task}_{name}")
+    if os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite:
+        # No mid-run resume for these tasks yet: never train over a finished run's checkpoint.
+        raise UsageError(f"{out} already holds a --task {args.task} run (model.keras), and "
+                         f"--task {args.task} does not resume: pass --overwrite (or another --out) "
+                         "to start afresh")
     shape_a, shape_b = (tuple(spec.shape[1:]) for spec in dataset.element_spec)
     filters = 16 if max(shape_a[:2]) <= 32 else 32
     depth = min(4, (min(shape_a[:2]) & -min(shape_a[:2])).bit_length() - 1)  # levels that divide H and W
@@ -435,9 +440,10 @@ def _train_image_to_image(args):
                               os.path.join(out, "samples", f"epoch_{epoch + 1:03d}.png"))
 
     os.makedirs(out, exist_ok=True)
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=grid),
+    callbacks = [gan_callbacks.TerminateOnNonFinite(),
+                 keras.callbacks.LambdaCallback(on_epoch_end=grid),
                  gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
-                 gan_callbacks.CSVLog(os.path.join(out, "log.csv"))]
+                 gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=False)]
     model.fit(dataset, epochs=args.epochs or 20, callbacks=callbacks, verbose=args.verbose)
     gan_callbacks.save_atomic(model.inference_generator, os.path.join(out, "generator.keras"))
     print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"

@@ -180,7 +180,7 @@ def test_image_folder_pairs_match_files_by_name_and_refuse_mismatches(tmp_path):
         data.image_folder_pairs(tmp_path, (16, 16))
 
 
-def test_cli_task_pix2pix_trains_on_an_image_folder_and_writes_a_grid_of_input_output_target(tmp_path):
+def test_cli_task_pix2pix_trains_on_an_image_folder_writes_a_grid_and_never_trains_over_a_finished_run(tmp_path, capsys):
     write_image_pairs(tmp_path / "data")
     out = tmp_path / "run"
     code = cli.main(["train", "--task", "pix2pix", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
@@ -191,6 +191,14 @@ def test_cli_task_pix2pix_trains_on_an_image_folder_and_writes_a_grid_of_input_o
     assert grid.shape == (6 * 33 + 1, 3 * 33 + 1, 3)  # 6 rows of input | output | target, 16x16 shown at 2x
     assert isinstance(keras.models.load_model(out / "model.keras"), keras_gan.Pix2Pix)
     assert keras_gan.load_generator(tmp_path / "export").output_shape == (16, 16, 3)
+    # A rerun into the same --out would train over that checkpoint: refused, file untouched.
+    before = (out / "model.keras").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--task", "pix2pix", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
+                  "--image-size", "16x16", "--epochs", "1", "--verbose", "0", "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "already holds a --task pix2pix run" in capsys.readouterr().err
+    assert (out / "model.keras").read_bytes() == before
 
 
 def test_image_to_image_benchmark_smoke_prints_its_table(tmp_path):
