@@ -544,7 +544,8 @@ class GAN(keras.Model):
             grads = _agree_on_overflow(grads)
         optimizer.apply_gradients(zip(grads, variables))
 
-    def _fakes_for_discriminator(self, z, labels=None):
+    def _fakes_for_discriminator(self, n, labels=None):
+        z = self.sample_noise(n)
         z = z if labels is None else [z, labels]
         g = self.generator
         # Training-mode G whose state updates (BatchNorm statistics) are
@@ -566,17 +567,15 @@ class GAN(keras.Model):
     def _discriminate(self, x, labels=None, **kwargs):
         return self.discriminator(x if labels is None else [x, labels], **kwargs)
 
-    def _d_step(self, real, labels=None, fake=None, z=None):
+    def _d_step(self, real, labels=None, fake=None):
         """D phase (Dmain + Dreg): one D update on `real` and as many fresh fakes.
 
-        Fakes get the labels of the real slice (conditional GAN) and are made
-        from `z` (drawn here if None); `fake` given (stop_gradient'd,
-        `reuse_fakes`) replaces the fresh ones.
+        Fakes get the labels of the real slice (conditional GAN); `fake`
+        given (stop_gradient'd, `reuse_fakes`) replaces the fresh ones.
         Returns the adversarial D loss (penalties are logged as `d_penalty`).
         """
         if fake is None:
-            z = self.sample_noise(ops.shape(real)[0]) if z is None else z
-            fake = self._fakes_for_discriminator(z, labels)
+            fake = self._fakes_for_discriminator(ops.shape(real)[0], labels)
         real, fake = self._d_input(real), self._d_input(fake)
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
@@ -721,20 +720,6 @@ class GAN(keras.Model):
             slices.append((tf.gather(real, index), None if labels is None else tf.gather(labels, index)))
         return slices
 
-    def _d_phase_noise(self, d_slices):
-        """One noise draw for all D updates of a batch, split into one z per slice.
-
-        With d_steps > 1 this replaces a draw (a dozen small ops) per update:
-        a measurable share of a toy network's step. One update draws its own.
-        """
-        if len(d_slices) < 2:
-            return [None] * len(d_slices)
-        sizes = [ops.shape(real)[0] for real, _ in d_slices]  # ints when known at trace time
-        if all(isinstance(size, int) for size in sizes):
-            return tf.split(self.sample_noise(sum(sizes)), sizes)
-        sizes = tf.stack(sizes)
-        return tf.split(self.sample_noise(tf.reduce_sum(sizes)), sizes)
-
     def train_step(self, data):
         real, labels = self._real_samples(data)
         # `_phase` is a Python attribute read when this is traced: `fit`
@@ -747,9 +732,8 @@ class GAN(keras.Model):
         else:
             slices = self._slices(real, labels, self.d_steps)
             # reuse_fakes: the last D update shares the first G update's forward pass.
-            d_slices = slices[:-1] if self.reuse_fakes else slices
-            for (real_slice, label_slice), z in zip(d_slices, self._d_phase_noise(d_slices)):
-                self._d_step(real_slice, label_slice, z=z)
+            for real_slice in slices[:-1] if self.reuse_fakes else slices:
+                self._d_step(*real_slice)
             for j in range(self.g_steps):
                 if self.reuse_fakes and j == 0:
                     self._g_step(*slices[-1], shared_d_step=True)
