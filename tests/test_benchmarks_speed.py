@@ -1,4 +1,4 @@
-"""Smoke runs of the speed benchmarks (benchmarks/throughput.py, benchmarks/inference.py).
+"""Smoke runs of the speed benchmarks (benchmarks/throughput.py, inference.py, pipeline.py).
 
 Each script's `main(["--smoke"])` runs in this process (no second TensorFlow
 start-up), exactly as `python benchmarks/<script> --smoke` would.
@@ -47,3 +47,13 @@ def test_inference_smoke_run_times_every_path_and_the_batch_1_latency(capsys):
         assert float(row[3]) > 0
         if row[2] == "1":
             assert 0 < float(row[5]) <= float(row[6])  # p50 <= p99
+
+
+def test_pipeline_smoke_run_times_both_pipelines_at_each_batch_size(capsys):
+    stdout = run_smoke("pipeline.py", capsys)
+    rows = table_rows(stdout, "keras_gan.data.pipeline") + table_rows(stdout, "per-sample tf.data")
+    assert sorted((r[0], r[1]) for r in rows) == sorted(
+        (name, b) for name in ("keras_gan.data.pipeline", "per-sample tf.data") for b in ("64", "256")), stdout
+    for row in rows:
+        assert float(row[2]) > 0 and float(row[3]) >= 0
+    assert all(r[4] == "1.00" for r in table_rows(stdout, "keras_gan.data.pipeline"))
