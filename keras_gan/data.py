@@ -38,7 +38,8 @@ def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cac
         shuffle: reshuffle every epoch.
         seed: seed of the shuffle.
         drop_remainder: drop the last batch when it is smaller.
-        cache: keep the samples in memory after the first epoch.
+        cache: for a `tf.data.Dataset`, keep its samples in memory after the
+            first epoch (arrays are in memory already).
 
     Returns:
         A `tf.data.Dataset` of batches.
