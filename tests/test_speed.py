@@ -177,19 +177,26 @@ def test_pipeline_shuffles_reproducibly_from_its_seed_and_reshuffles_each_epoch(
     assert not np.array_equal(first, _epoch(keras_gan.data.pipeline(x, 16, seed=4)))
 
 
-def test_pipeline_batches_prefetches_and_caches():
-    x = np.zeros((10, 2), "float32")
-    ds = keras_gan.data.pipeline(x, 4, drop_remainder=True)
-    assert [b.shape[0] for b in ds] == [4, 4]
+def _stages(ds):
     names = []  # the chain of datasets, walked through tf.data's private `_inputs()`
     node = ds
     while node is not None:
         names.append(type(node).__name__)
         inputs = node._inputs()
         node = inputs[0] if inputs else None
+    return names
+
+
+def test_pipeline_prefetches_and_does_no_per_sample_work_on_arrays():
+    ds = keras_gan.data.pipeline(np.zeros((10, 2), "float32"), 4, drop_remainder=True)
+    assert [b.shape[0] for b in ds] == [4, 4]
+    names = _stages(ds)
     assert "Prefetch" in names[0]  # the last stage: the next batch is made during a step
-    for stage in ("Batch", "Shuffle", "Cache"):
-        assert any(stage in name for name in names), names
+    # Batches are gathered by index (benchmarks/pipeline.py): no per-sample shuffle buffer or batching.
+    assert not any(stage in name for name in names for stage in ("Batch", "Shuffle", "Cache", "TensorSlice")), names
+    # A dataset (decoded images) is cached, shuffled, batched and prefetched.
+    names = _stages(keras_gan.data.pipeline(tf.data.Dataset.range(10), 4))
+    assert "Prefetch" in names[0] and all(any(s in n for n in names) for s in ("Batch", "Shuffle", "Cache")), names
 
 
 def test_the_train_step_draws_its_noise_with_the_fused_philox_kernels():
