@@ -109,7 +109,8 @@ RECIPES = {
     # 8000 steps: 2.271, 340 s;
     # end_lr_fraction 0.01: 1.905, 137 s;
     # hinge loss: 1.968, 148 s;
-    # batch 64: 3.514, 98 s.
+    # batch 64: 3.514, 98 s;
+    # minibatch_stddev in D: 1.815, 228 s.
     "digits": dict(
         latent_dim=32, filters=64, pack=1, augment="translation",
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
@@ -121,7 +122,7 @@ RECIPES = {
     # itself (the same run), so no EMA; per-digit marginals 0.035 of the KL, the rest 0.03
     # (sampling alone ~0.02)
     # This recipe, seed 0: 0.067; candidates, seed 0, CPU s (shared machine):
-    # minibatch_stddev in D: 0.063, 256 s - under the 0.01 margin;
+    # minibatch_stddev in D: 0.063, 256 s - under the 0.01 margin (seed 1: 0.060 vs 0.090, 263 s);
     # pack 4: 0.211 (999 modes), 182 s;
     # 9000 steps: 0.065, 254 s;
     # filters 96: 0.084, 400 s.
