@@ -123,6 +123,7 @@ RECIPES = {
     # (sampling alone ~0.02)
     # This recipe, seed 0: 0.067; candidates, seed 0, CPU s (shared machine):
     # minibatch_stddev in D: 0.063, 256 s - under the 0.01 margin (seed 1: 0.060 vs 0.090, 263 s);
+    # minibatch_stddev, seeds 0-7: 0.069 ± 0.005 vs 0.083 ± 0.009 (same seeds), 237 s; not yet adopted.
     # pack 4: 0.211 (999 modes), 182 s;
     # 9000 steps: 0.065, 254 s;
     # filters 96: 0.084, 400 s.
