@@ -42,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 import keras_gan  # noqa: E402
-from keras_gan import data, evaluation, networks  # noqa: E402
+from keras_gan import data, evaluation, networks, rejection  # noqa: E402
 
 # PacGAN (Lin et al. 2018), Tables 1 and 2, as quoted in issue 5 (means only:
 # the issue gives no spreads, so none is printed).
@@ -123,20 +123,22 @@ RECIPES = {
     # (sampling alone ~0.02)
     # This recipe, seed 0: 0.067; candidates, seed 0, CPU s (shared machine):
     # minibatch_stddev in D: 0.063, 256 s - under the 0.01 margin (seed 1: 0.060 vs 0.090, 263 s);
-    # minibatch_stddev, seeds 0-7: 0.069 ± 0.005 vs 0.083 ± 0.009 (same seeds), 237 s; not yet adopted.
+    # minibatch_stddev, seeds 0-7: 0.069 ± 0.005 vs 0.083 ± 0.009 (same seeds), 237 s; seeds 8, 9:
+    # 0.0789, 0.0794; seeds 0-9: 0.071 ± 0.006 vs 0.088 ± 0.013 without: adopted (stop 13).
     # pack 4: 0.211 (999 modes), 182 s;
     # 9000 steps: 0.065, 254 s;
     # filters 96: 0.084, 400 s.
     "stacked_digits": dict(
         latent_dim=64, filters=64, pack=2, augment=None,
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
-        steps=6000, ema_decay=0.0, r1=0.0,
+        steps=6000, ema_decay=0.0, r1=0.0, minibatch_stddev=True,
     ),
 }
 
 # --smoke: one short run per benchmark, which must beat these floors (CI).
 # stacked_digits: its recipe keeps no EMA of G, and G alone needs longer (seed 0:
-# 131 modes, KL 4.05 at 400 steps; 539 modes, KL 1.67 at 700; untrained: 8, 6.74).
+# 131 modes, KL 4.05 at 400 steps; 539 modes, KL 1.67 at 700; untrained: 8, 6.74;
+# with minibatch stddev in D, 801 modes, KL 1.16 at 700).
 SMOKE_STEPS = {"ring": 1500, "grid": 1000, "gaussian_1d": 300, "digits": 400, "stacked_digits": 700}
 SMOKE_FLOORS = {
     "ring": {"modes": (">=", 4), "high_quality": (">=", 0.1)},
@@ -242,14 +244,28 @@ class _Digits:
         return cls
 
 
-def evaluate(name, gan, seed):
-    """Scores a trained GAN with `keras_gan.evaluation`; returns a flat dict."""
+def evaluate(name, gan, seed, drs_steps=0):
+    """Scores a trained GAN with `keras_gan.evaluation`; returns a flat dict.
+
+    `drs_steps` > 0 adds the ring's and grid's scores under discriminator
+    rejection sampling (`keras_gan.rejection`, D fine-tuned that many steps).
+    """
     sample_seed = 10_000 + seed
     if name in ("ring", "grid"):
         modes, std = (data.ring_modes(), 0.01) if name == "ring" else (data.grid_modes(), 0.05)
         fake = gan.generate(evaluation.MIXTURE_SAMPLES, seed=sample_seed)
         scores = evaluation.evaluate_mixture(fake, modes, std)
-        return {k: scores[k] for k in ("modes", "high_quality", "kl")}
+        out = {k: scores[k] for k in ("modes", "high_quality", "kl")}
+        if drs_steps:
+            # The same G through discriminator rejection sampling, reported apart
+            # (the targets are for plain samples).
+            cpu_start = time.process_time()
+            sampler = rejection.RejectionSampler(gan).fit(_training_data(name, seed), steps=drs_steps, seed=seed)
+            scores = evaluation.evaluate_mixture(
+                sampler.generate(evaluation.MIXTURE_SAMPLES, seed=sample_seed), modes, std)
+            out.update({f"drs_{k}": scores[k] for k in ("modes", "high_quality", "kl")})
+            out["drs_cpu_seconds"] = time.process_time() - cpu_start
+        return out
     if name == "gaussian_1d":
         return evaluation.evaluate_gaussian_1d(gan.generate(10000, seed=sample_seed))
     digits = _Digits.get()
@@ -333,6 +349,8 @@ def main(argv=None):
                         help="one short run per benchmark; exit 1 below the smoke floors")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a recipe entry (Python literal), for every benchmark run")
+    parser.add_argument("--drs-steps", type=int, default=1000,
+                        help="ring/grid: also score rejection-sampled G (D fine-tuned this many steps; 0: off)")
     parser.add_argument("--json", help="write the per-run results to this file (after every run)")
     parser.add_argument("--report", nargs="+", metavar="JSON",
                         help="train nothing: print the table of these --json files, merged")
@@ -384,7 +402,7 @@ def main(argv=None):
         for name, recipe in recipes.items():
             start, cpu_start = time.time(), time.process_time()
             gan = train(name, recipe, seed)
-            scores = evaluate(name, gan, seed)
+            scores = evaluate(name, gan, seed, drs_steps=0 if args.smoke else args.drs_steps)
             # Wall time is distorted when other processes share the cores:
             # the process CPU time (all threads) is kept next to it.
             elapsed, cpu = time.time() - start, time.process_time() - cpu_start

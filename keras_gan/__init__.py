@@ -2,7 +2,7 @@
 
 from keras_gan import callbacks, data, images, losses, networks
 from keras_gan import augment, layers, penalties
-from keras_gan import evaluation
+from keras_gan import evaluation, rejection
 from keras_gan import distribute
 from keras_gan.gan import GAN
 from keras_gan import image_to_image, pool
@@ -17,7 +17,7 @@ from keras_gan.saving import load_gan
 __version__ = "0.1.0"
 
 __all__ = ["GAN", "callbacks", "data", "images", "losses", "networks", "__version__",
-           "augment", "layers", "penalties", "evaluation", "distribute",
+           "augment", "layers", "penalties", "evaluation", "rejection", "distribute",
            "export", "export_generator", "inference", "load_generator", "serving",
            "Pix2Pix", "CycleGAN", "image_to_image", "pool",
            "resume", "saving", "load_gan"]
