@@ -39,6 +39,9 @@ def test_each_benchmark_trains_briefly_and_beats_its_floor(tmp_path):
             assert not (value >= bound if op == ">=" else value <= bound), (name, metric, value)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "| grid | modes |" in proc.stdout  # the printed table
+    for name in ("ring", "grid"):  # the same G through rejection sampling, reported apart
+        (run,) = report["results"][name]
+        assert 0.0 <= run["drs_high_quality"] <= 1.0 and run["drs_modes"] >= 1, run
 
 
 def _load_benchmark():

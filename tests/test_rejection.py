@@ -65,7 +65,7 @@ def test_fine_tuned_discriminator_rejects_the_mass_between_modes(pack):
     gan = make_gan(pack)
     plain = near_a_mode(gan.generate(4000, seed=1))
     sampler = rejection.RejectionSampler(gan, percentile=80)
-    sampler.fit(two_modes(), steps=300, learning_rate=1e-3)
+    sampler.fit(two_modes(), steps=300, batch_size=512, learning_rate=3e-3)
     kept = sampler.generate(1000, seed=1)
     filtered = near_a_mode(kept)
     assert kept.shape == (1000, 2)
