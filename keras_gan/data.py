@@ -565,6 +565,9 @@ def image_folder_pairs(path, image_size, batch_size=16, channels=3, paired=True,
     # Both folders read in the same (sorted) order, unshuffled, then paired and shuffled together.
     a, b = (image_folder(f, image_size, batch_size, c, shuffle=False) for f, c in zip(folders, pair))
     ds = tf.data.Dataset.zip((a.unbatch(), b.unbatch()))
+    # unbatch() loses the count; without it Keras reads the first epoch as
+    # running out of data (a warning, and no progress-bar total).
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(names[0])))
     if shuffle:
         ds = ds.shuffle(len(names[0]), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
