@@ -19,6 +19,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gan._validation import check_float, check_positive_int, check_seed
+from keras_gan.gan import GAN
 
 
 def acceptance_probability(logits, max_logit, gamma=0.0, epsilon=1e-6):
@@ -89,8 +90,6 @@ class RejectionSampler:
     """
 
     def __init__(self, gan, percentile=50.0, epsilon=1e-6):
-        from keras_gan.gan import GAN  # gan imports nothing from here; avoid the cycle anyway
-
         if not isinstance(gan, GAN):
             raise ValueError(
                 f"Invalid value for argument `gan`: expected a keras_gan.GAN. Received: gan={gan!r}"
