@@ -26,10 +26,11 @@ def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cac
     each sample once, in a new order drawn from `seed` (the same orders for
     the same seed); batches are prefetched so that the next one is ready
     while a training step runs: the pipeline is not the bottleneck
-    (`benchmarks/throughput.py`, variant `pipeline`). In-memory arrays are
-    shuffled as a whole (one permutation per epoch, one gather per batch,
-    no per-sample work); a `tf.data.Dataset` is cached once (after any
-    decoding) and shuffled with a full-size buffer.
+    (`benchmarks/throughput.py`, variant `pipeline`; `benchmarks/pipeline.py`).
+    In-memory arrays are shuffled as a whole: one permutation per epoch,
+    gathered a chunk of batches at a time (up to 16 MiB: a whole epoch of
+    small samples), no per-sample work. A `tf.data.Dataset` is cached once
+    (after any decoding) and shuffled with a full-size buffer.
 
     Args:
         arrays: an array, a tuple of arrays with one row per sample, or an
@@ -64,12 +65,22 @@ def pipeline(arrays, batch_size, shuffle=True, seed=0, drop_remainder=False, cac
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
-def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder):
+# Rows gathered by one op (all arrays together): an epoch of small samples at once, a few
+# batches of images. Bounds the extra memory (a few chunks in flight) on large arrays.
+_CHUNK_BYTES = 16 * 2**20
+
+
+def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder, chunk_bytes=_CHUNK_BYTES):
     """`pipeline` for arrays: batches gathered by a per-epoch permutation.
 
-    At toy-network speeds (tens of thousands of samples per second) a
-    per-sample shuffle buffer and batching cost a measurable share of the
-    2 cores; here an epoch costs one permutation and a gather per batch.
+    At toy-network speeds (a step of 1-2 ms) every tf.data stage a batch goes
+    through shows in the step time: a per-sample shuffle buffer and batching
+    cost about 10%, and so did a `map` gathering each batch (tens of us of
+    function call and thread hand-off per batch). So an epoch costs one
+    permutation and one gather per chunk of up to `chunk_bytes` (the whole
+    epoch for small samples), and a batch is a slice of its chunk. The
+    batches are the same for every chunk size: consecutive `batch_size` runs
+    of the epoch's permutation.
     """
     tensors = tuple(tf.convert_to_tensor(a) for a in (arrays if isinstance(arrays, tuple) else (arrays,)))
     lengths = [int(t.shape[0]) if t.shape.rank else None for t in tensors]
@@ -81,21 +92,31 @@ def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder):
     n = lengths[0]
     full, rest = divmod(n, batch_size)
     rest = 0 if drop_remainder else rest
-
-    def epoch_batches(key):
-        order = tf.range(n, dtype=tf.int64)
-        if shuffle:
-            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([key, tf.zeros_like(key)]))
-        batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
-        return batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:])) if rest else batches
+    row_bytes = sum(t.dtype.size * int(np.prod(t.shape[1:])) for t in tensors)
+    chunk = max(1, min(full, chunk_bytes // max(1, row_bytes * batch_size)))
 
     def gather(index):
         batch = tuple(tf.gather(t, index) for t in tensors)
         return batch if isinstance(arrays, tuple) else batch[0]
 
+    def slices(*rows):
+        return tf.data.Dataset.from_tensor_slices(rows if isinstance(arrays, tuple) else rows[0])
+
+    def epoch_batches(key):
+        order = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([key, tf.zeros_like(key)]))
+        # [chunks, chunk, batch_size] indices -> gathered chunks -> their batches.
+        chunks = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
+        batches = chunks.batch(chunk).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        batches = batches.flat_map(slices)
+        if rest:
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:]).map(gather))
+        return batches
+
     # One random key per pass: a new order every epoch, the same orders for the same seed.
     keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    ds = keys.flat_map(epoch_batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = keys.flat_map(epoch_batches)
     ds = ds.apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
     return ds.prefetch(tf.data.AUTOTUNE)
 

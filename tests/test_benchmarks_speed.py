@@ -49,11 +49,14 @@ def test_inference_smoke_run_times_every_path_and_the_batch_1_latency(capsys):
             assert 0 < float(row[5]) <= float(row[6])  # p50 <= p99
 
 
-def test_pipeline_smoke_run_times_both_pipelines_at_each_batch_size(capsys):
+def test_pipeline_smoke_run_times_both_pipelines_against_the_in_memory_floor(capsys):
     stdout = run_smoke("pipeline.py", capsys)
-    rows = table_rows(stdout, "keras_gan.data.pipeline") + table_rows(stdout, "per-sample tf.data")
-    assert sorted((r[0], r[1]) for r in rows) == sorted(
-        (name, b) for name in ("keras_gan.data.pipeline", "per-sample tf.data") for b in ("64", "256")), stdout
+    names = ("in-memory batch", "keras_gan.data.pipeline", "per-sample tf.data")
+    rows = sum((table_rows(stdout, name) for name in names), [])
+    assert sorted((r[0], r[1]) for r in rows) == sorted((n, b) for n in names for b in ("64", "256")), stdout
     for row in rows:
-        assert float(row[2]) > 0 and float(row[3]) >= 0
-    assert all(r[4] == "1.00" for r in table_rows(stdout, "keras_gan.data.pipeline"))
+        assert float(row[2]) > 0 and float(row[3]) > 0
+    floor = {r[1]: float(r[3]) for r in table_rows(stdout, "in-memory batch")}
+    # The last column is a row's CPU per batch over the in-memory batch's, at the same batch size.
+    # (Both are printed rounded: equal to within 1 us.)
+    assert all(abs(float(r[4]) - (float(r[3]) - floor[r[1]])) <= 1 for r in rows), stdout

@@ -107,6 +107,28 @@ def test_pipeline_repeat_reshuffles_and_drop_remainder_keeps_a_static_batch_size
     assert all(len(set(e)) == 8 for e in epochs) and len({tuple(e) for e in epochs}) == 3
 
 
+def test_pipeline_batches_do_not_depend_on_how_many_rows_one_gather_takes():
+    # Arrays are gathered a chunk of batches at a time (an epoch of small samples):
+    # the batches are the epoch's permutation cut into runs of batch_size all the same.
+    x = np.arange(23, dtype="float32").reshape(23, 1) * 10
+    y = np.arange(23, dtype="int32")
+
+    def passes(chunk_bytes, drop_remainder):
+        ds = data._in_memory_batches((x, y), 4, True, 7, drop_remainder, chunk_bytes=chunk_bytes)
+        return [[(xb.numpy().ravel().tolist(), yb.numpy().tolist()) for xb, yb in ds] for _ in range(2)]
+
+    row = 4 + 4  # bytes of one sample: a float32 and an int32
+    for drop_remainder in (False, True):
+        whole = passes(2**20, drop_remainder)  # one gather per epoch
+        assert [len(e) for e in whole] == ([5, 5] if drop_remainder else [6, 6])
+        for chunk_batches in (1, 2, 3):
+            assert passes(chunk_batches * 4 * row, drop_remainder) == whole
+        for epoch in whole:
+            assert all(xs == [10.0 * v for v in ys] for xs, ys in epoch)
+            assert len({v for _, ys in epoch for v in ys}) == (20 if drop_remainder else 23)
+    assert whole[0] != whole[1]
+
+
 def test_pipeline_keeps_labels_with_their_samples_and_checks_their_length():
     x = np.arange(12, dtype="float32").reshape(12, 1) * 10
     y = np.arange(12, dtype="int32")
