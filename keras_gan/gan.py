@@ -30,6 +30,8 @@ then `g_steps` G updates:
   D takes `[x, label]`, and each fake gets the label of its real slice.
 """
 
+import threading
+
 import numpy as np
 import tensorflow as tf
 import keras
@@ -90,6 +92,31 @@ def _add_to_mean(tracker, value):
     """
     tracker.total.value.assign_add(ops.cast(value, tracker.total.dtype))
     tracker.count.value.assign_add(ops.ones((), tracker.count.dtype))
+
+
+_STEP_LOGS = threading.local()  # id(GAN) -> the _StepLogs of the step being traced
+
+
+class _StepLogs:
+    """The scalars one train step adds to the GAN's Mean trackers, added at its end.
+
+    With `d_steps=k` a step makes k D updates, each logging its loss and mean
+    logits (and penalty): added as they come, that is two assign ops per
+    value (30 at d_steps 5, a few % of a toy network's step). Summed here,
+    each tracker gets its two adds once per step; the logged means are the
+    same (tests/test_gan.py).
+    """
+
+    def __init__(self):
+        self._values = {}
+
+    def add(self, tracker, value):
+        self._values.setdefault(id(tracker), (tracker, []))[1].append(ops.cast(value, tracker.total.dtype))
+
+    def flush(self):
+        for tracker, values in self._values.values():
+            tracker.total.value.assign_add(values[0] if len(values) == 1 else tf.add_n(values))
+            tracker.count.value.assign_add(ops.cast(len(values), tracker.count.dtype))
 
 
 def _has_labels(x, y):
@@ -585,9 +612,9 @@ class GAN(keras.Model):
             scaled = self._scale_for_gradient(loss + penalty, self.d_optimizer)
         grads = tape.gradient(scaled, d_vars)
         self._apply_gradients(self.d_optimizer, grads, d_vars)
-        _add_to_mean(self.d_loss_tracker, loss)
-        _add_to_mean(self.d_real_tracker, ops.mean(ops.cast(real_logits, "float32")))
-        _add_to_mean(self.d_fake_tracker, ops.mean(ops.cast(fake_logits, "float32")))
+        self._log(self.d_loss_tracker, loss)
+        self._log(self.d_real_tracker, ops.mean(ops.cast(real_logits, "float32")))
+        self._log(self.d_fake_tracker, ops.mean(ops.cast(fake_logits, "float32")))
         return loss
 
     def _judge(self, real, fake, labels):
@@ -621,7 +648,7 @@ class GAN(keras.Model):
                 due = ops.equal(self.d_optimizer.iterations % penalty.interval, 0)
                 value = value * ops.cast(due, "float32") * float(penalty.interval)
             total = total + value
-        _add_to_mean(self.penalty_tracker, total)
+        self._log(self.penalty_tracker, total)
         return total
 
     def _g_step(self, real, labels=None, shared_d_step=False):
@@ -659,7 +686,7 @@ class GAN(keras.Model):
         self._apply_gradients(self.g_optimizer, grads, g_vars)
         if self.ema_generator is not None:
             self._update_ema()
-        _add_to_mean(self.g_loss_tracker, loss)
+        self._log(self.g_loss_tracker, loss)
         return loss
 
     def _update_ema(self):
@@ -722,24 +749,38 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real, labels = self._real_samples(data)
-        # `_phase` is a Python attribute read when this is traced: `fit`
-        # retraces at each warm-up switch, so no tf.cond gates an update
-        # (KERAS3_GAN_NOTES: "Freezing D").
-        if self._phase == "warmup_g":
-            self._g_step(*self._slices(real, labels, 1)[0])
-        elif self._phase == "warmup_d":
-            self._d_step(*self._slices(real, labels, 1)[0])
-        else:
-            slices = self._slices(real, labels, self.d_steps)
-            # reuse_fakes: the last D update shares the first G update's forward pass.
-            for real_slice in slices[:-1] if self.reuse_fakes else slices:
-                self._d_step(*real_slice)
-            for j in range(self.g_steps):
-                if self.reuse_fakes and j == 0:
-                    self._g_step(*slices[-1], shared_d_step=True)
-                else:
-                    self._g_step(*slices[j % self.d_steps])
+        # Per thread: MirroredStrategy traces each replica's step in its own thread.
+        _STEP_LOGS.__dict__[id(self)] = step_logs = _StepLogs()
+        try:
+            # `_phase` is a Python attribute read when this is traced: `fit`
+            # retraces at each warm-up switch, so no tf.cond gates an update
+            # (KERAS3_GAN_NOTES: "Freezing D").
+            if self._phase == "warmup_g":
+                self._g_step(*self._slices(real, labels, 1)[0])
+            elif self._phase == "warmup_d":
+                self._d_step(*self._slices(real, labels, 1)[0])
+            else:
+                slices = self._slices(real, labels, self.d_steps)
+                # reuse_fakes: the last D update shares the first G update's forward pass.
+                for real_slice in slices[:-1] if self.reuse_fakes else slices:
+                    self._d_step(*real_slice)
+                for j in range(self.g_steps):
+                    if self.reuse_fakes and j == 0:
+                        self._g_step(*slices[-1], shared_d_step=True)
+                    else:
+                        self._g_step(*slices[j % self.d_steps])
+            step_logs.flush()
+        finally:
+            del _STEP_LOGS.__dict__[id(self)]
         return self._logs()
+
+    def _log(self, tracker, value):
+        """Adds a scalar to one of the GAN's Mean trackers (at the end of a train step)."""
+        step_logs = _STEP_LOGS.__dict__.get(id(self))
+        if step_logs is None:
+            _add_to_mean(tracker, value)
+        else:
+            step_logs.add(tracker, value)
 
     def test_step(self, data):
         real, labels = self._slices(*self._real_samples(data), 1)[0]

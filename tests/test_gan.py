@@ -194,6 +194,24 @@ def test_logged_losses_equal_hand_computed_bce(loss):
     assert logs["d_fake"] == pytest.approx(fake_logit, rel=1e-5)
 
 
+def test_a_step_logs_the_mean_over_all_its_d_and_g_updates():
+    # The trackers get a step's values at its end (one add per tracker): the logs
+    # must still be the mean over every D update, not the last one's loss.
+    w, b, c = 0.7, -0.2, 1.5
+    x = np.array([[-3.0], [-2.0], [0.0], [0.5], [2.0], [4.0]], "float32")
+    gan = _linear_gan(w, b, c, "non_saturating")
+    # A learning rate of 0: every update sees the same D, so each loss is known.
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0), loss="non_saturating", d_steps=3, g_steps=2)
+    logs = gan.train_on_batch(x, return_dict=True)
+    real_logits, fake_logit = w * x[:, 0] + b, w * c + b
+    per_update = [softplus(-real_logits[i:i + 2]).mean() + softplus(fake_logit) for i in (0, 2, 4)]
+    assert logs["d_loss"] == pytest.approx(np.mean(per_update), rel=1e-5)
+    assert logs["d_loss"] != pytest.approx(per_update[-1], rel=1e-2)
+    assert logs["d_real"] == pytest.approx(real_logits.mean(), rel=1e-5)
+    assert logs["g_loss"] == pytest.approx(softplus(-fake_logit), rel=1e-5)
+    assert [int(t.count) for t in (gan.d_loss_tracker, gan.d_real_tracker, gan.g_loss_tracker)] == [3, 3, 2]
+
+
 def test_pix2pix_halved_d_loss_is_half_the_sum():
     x = np.array([[0.3], [1.0]], "float32")
     full = _linear_gan(0.5, 0.1, 2.0, "non_saturating").evaluate(x, verbose=0, return_dict=True)
