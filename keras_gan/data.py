@@ -71,18 +71,9 @@ _CHUNK_BYTES = 16 * 2**20
 
 
 def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder, chunk_bytes=_CHUNK_BYTES):
-    """`pipeline` for arrays: batches gathered by a per-epoch permutation.
-
-    At toy-network speeds (a step of 1-2 ms) every tf.data stage a batch goes
-    through shows in the step time: a per-sample shuffle buffer and batching
-    cost about 10%, and so did a `map` gathering each batch (tens of us of
-    function call and thread hand-off per batch). So an epoch costs one
-    permutation and one gather per chunk of up to `chunk_bytes` (the whole
-    epoch for small samples), and a batch is a slice of its chunk. The
-    batches are the same for every chunk size: consecutive `batch_size` runs
-    of the epoch's permutation.
-    """
-    tensors = tuple(tf.convert_to_tensor(a) for a in (arrays if isinstance(arrays, tuple) else (arrays,)))
+    """`pipeline` for arrays: batches gathered by a per-epoch permutation (`epoch_batches`)."""
+    as_tuple = isinstance(arrays, tuple)
+    tensors = tuple(tf.convert_to_tensor(a) for a in (arrays if as_tuple else (arrays,)))
     lengths = [int(t.shape[0]) if t.shape.rank else None for t in tensors]
     if None in lengths or len(set(lengths)) != 1:
         raise ValueError(
@@ -92,33 +83,63 @@ def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder, chunk_
     n = lengths[0]
     full, rest = divmod(n, batch_size)
     rest = 0 if drop_remainder else rest
+
+    def one_epoch(key):
+        order = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([key, tf.zeros_like(key)]))
+        return _epoch_batches(tensors, order, batch_size, as_tuple, drop_remainder, chunk_bytes=chunk_bytes)
+
+    # One random key per pass: a new order every epoch, the same orders for the same seed.
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    ds = keys.flat_map(one_epoch)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _epoch_batches(tensors, order, batch_size, as_tuple, drop_remainder=False, skip=0, chunk_bytes=_CHUNK_BYTES):
+    """One epoch of batches of in-memory `tensors`, in the row order `order`.
+
+    The batches are `order` cut into consecutive runs of `batch_size` rows
+    (the last one shorter unless `drop_remainder`), from batch `skip` on.
+    At toy-network speeds (a step of 1-2 ms) every tf.data stage a batch goes
+    through shows in the step time: a per-sample shuffle buffer and batching
+    cost about 10%, and a `map` gathering each batch tens of us (a function
+    call and a thread hand-off). So rows are gathered a chunk of batches at a
+    time, up to `chunk_bytes` (the whole epoch of small samples), and a batch
+    is a slice of its chunk; the batches do not depend on the chunk size.
+
+    Args:
+        tensors: tensors with the same number of rows.
+        order: int64 row indices of the epoch, a vector with a static length.
+        batch_size: rows per batch.
+        as_tuple: batches are tuples (else the one tensor of `tensors`).
+        drop_remainder: drop the last, shorter batch.
+        skip: batches to leave out at the start (a resumed epoch).
+        chunk_bytes: the most bytes one gather takes (at least one batch).
+
+    Returns:
+        A `tf.data.Dataset` of batches.
+    """
+    full, rest = divmod(int(order.shape[0]), batch_size)
     row_bytes = sum(t.dtype.size * int(np.prod(t.shape[1:])) for t in tensors)
     chunk = max(1, min(full, chunk_bytes // max(1, row_bytes * batch_size)))
 
     def gather(index):
         batch = tuple(tf.gather(t, index) for t in tensors)
-        return batch if isinstance(arrays, tuple) else batch[0]
+        return batch if as_tuple else batch[0]
 
     def slices(*rows):
-        return tf.data.Dataset.from_tensor_slices(rows if isinstance(arrays, tuple) else rows[0])
+        return tf.data.Dataset.from_tensor_slices(rows if as_tuple else rows[0])
 
-    def epoch_batches(key):
-        order = tf.range(n, dtype=tf.int64)
-        if shuffle:
-            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([key, tf.zeros_like(key)]))
-        # [chunks, chunk, batch_size] indices -> gathered chunks -> their batches.
-        chunks = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
-        batches = chunks.batch(chunk).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        batches = batches.flat_map(slices)
-        if rest:
-            batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:]).map(gather))
-        return batches
-
-    # One random key per pass: a new order every epoch, the same orders for the same seed.
-    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
-    ds = keys.flat_map(epoch_batches)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(full + (1 if rest else 0)))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    # [full, batch_size] indices -> chunks of batches, gathered -> the chunks' batches.
+    index = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
+    batches = index.skip(skip).batch(chunk).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = batches.flat_map(slices)
+    if rest and not drop_remainder:
+        last = tf.data.Dataset.from_tensors(order[full * batch_size:]).skip(max(0, skip - full))
+        batches = batches.concatenate(last.map(gather))
+    return batches
 
 
 def _dataset(arrays, batch_size, shuffle, seed, drop_remainder=False):

@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_gan import data as data_module
 from keras_gan import images as images_module
 from keras_gan._validation import check_positive_int
 from keras_gan.callbacks import non_finite_state
@@ -81,16 +82,13 @@ class SeededEpochs:
         self.steps_per_epoch = -(-self.num_samples // self.batch_size)
         self._arrays = (tf.constant(x),) if y is None else (tf.constant(x), tf.constant(y))
 
-    def _epoch(self, epoch):
+    def _epoch(self, epoch, skip=0):
         order = tf.range(self.num_samples, dtype=tf.int64)
         if self.shuffle:
             seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(epoch, tf.int64)])
             order = tf.random.experimental.stateless_shuffle(order, seed=seed)
-        return tf.data.Dataset.from_tensor_slices(order).batch(self.batch_size)
-
-    def _gather(self, index):
-        batch = tuple(tf.gather(a, index) for a in self._arrays)
-        return batch[0] if len(batch) == 1 else batch
+        # Gathered a chunk of batches at a time, as keras_gan.data.pipeline does.
+        return data_module._epoch_batches(self._arrays, order, self.batch_size, as_tuple=len(self._arrays) > 1, skip=skip)
 
     def dataset(self, start_epoch=0, end_epoch=1, start_batch=0):
         """The batches of epochs `start_epoch` to `end_epoch - 1`, from batch `start_batch` of the first.
@@ -104,11 +102,11 @@ class SeededEpochs:
             A `tf.data.Dataset` of batches, to `fit` with
             `steps_per_epoch=self.steps_per_epoch` (one iterator across epochs).
         """
-        ds = self._epoch(start_epoch).skip(start_batch)
+        ds = self._epoch(start_epoch, skip=start_batch)
         if end_epoch > start_epoch + 1:
             rest = tf.data.Dataset.range(start_epoch + 1, end_epoch).flat_map(self._epoch)
             ds = ds.concatenate(rest)
-        return ds.map(self._gather).prefetch(tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def load_progress(directory):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import keras
+import tensorflow as tf
 import keras_gan
 from keras_gan import callbacks, cli, networks, resume
 
@@ -138,6 +139,11 @@ def test_seeded_epochs_fix_each_epochs_order_and_skip_exactly_the_done_batches()
     assert all(np.array_equal(a, b) for a, b in zip(batches(1, 2), second))  # ...the same in every call
     resumed = batches(0, 2, 5)
     assert len(resumed) == 3 + 8 and all(np.array_equal(a, b) for a, b in zip(resumed, first[5:] + second))
+    # The documented order (the same in every version, or old runs would resume on other batches):
+    # stateless_shuffle(range(n), seed=[seed, epoch]) cut into consecutive batches.
+    x = data._arrays[0].numpy()
+    order = tf.random.experimental.stateless_shuffle(tf.range(60, dtype=tf.int64), seed=[3, 1]).numpy()
+    assert all(np.array_equal(b, x[order[i * 8:(i + 1) * 8]]) for i, b in enumerate(second))
 
 
 def test_resume_fit_after_a_crash_mid_epoch_matches_an_uninterrupted_run(tmp_path):
