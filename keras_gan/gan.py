@@ -102,9 +102,9 @@ class _StepLogs:
 
     With `d_steps=k` a step makes k D updates, each logging its loss and mean
     logits (and penalty): added as they come, that is two assign ops per
-    value (30 at d_steps 5, a few % of a toy network's step). Summed here,
-    each tracker gets its two adds once per step; the logged means are the
-    same (tests/test_gan.py).
+    value (30 at d_steps 5). Summed here, each tracker gets its two adds once
+    per step (a toy network at d_steps 5: 0-3% faster, README "Speed"); the
+    logged means are the same (tests/test_gan.py).
     """
 
     def __init__(self):
