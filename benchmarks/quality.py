@@ -136,6 +136,8 @@ RECIPES = {
     # 0.059 / 0.056, 357 s; lr 5e-4 0.074 / 0.085; R1 0.1 0.072 / 0.070, 310 s; batch 256
     # 0.064 / 0.058, 417 s.
     # 9000 steps, seeds 0-9: 0.057 ± 0.011 (0.042-0.079) vs 0.071 ± 0.006 at 6000, 348 s: adopted.
+    # 12000 steps, seeds 0-5: 0.054 ± 0.004 vs 0.054 ± 0.011 at 9000 (same seeds), 420 s: the same
+    # mean, a smaller spread; not adopted.
     "stacked_digits": dict(
         latent_dim=64, filters=64, pack=2, augment=None,
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
