@@ -71,7 +71,7 @@ _CHUNK_BYTES = 16 * 2**20
 
 
 def _in_memory_batches(arrays, batch_size, shuffle, seed, drop_remainder, chunk_bytes=_CHUNK_BYTES):
-    """`pipeline` for arrays: batches gathered by a per-epoch permutation (`epoch_batches`)."""
+    """`pipeline` for arrays: batches gathered by a per-epoch permutation (`_epoch_batches`)."""
     as_tuple = isinstance(arrays, tuple)
     tensors = tuple(tf.convert_to_tensor(a) for a in (arrays if as_tuple else (arrays,)))
     lengths = [int(t.shape[0]) if t.shape.rank else None for t in tensors]

@@ -88,7 +88,9 @@ class SeededEpochs:
             seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(epoch, tf.int64)])
             order = tf.random.experimental.stateless_shuffle(order, seed=seed)
         # Gathered a chunk of batches at a time, as keras_gan.data.pipeline does.
-        return data_module._epoch_batches(self._arrays, order, self.batch_size, as_tuple=len(self._arrays) > 1, skip=skip)
+        return data_module._epoch_batches(
+            self._arrays, order, self.batch_size, as_tuple=len(self._arrays) > 1, skip=skip
+        )
 
     def dataset(self, start_epoch=0, end_epoch=1, start_batch=0):
         """The batches of epochs `start_epoch` to `end_epoch - 1`, from batch `start_batch` of the first.
