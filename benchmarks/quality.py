@@ -186,7 +186,8 @@ def _networks(name, recipe):
     channels = 3 if name == "stacked_digits" else 1
     shape = (8, 8, channels)
     g = networks.dcgan_generator(recipe["latent_dim"], shape, filters=recipe["filters"])
-    d_kwargs = dict(filters=recipe["filters"], minibatch_stddev=recipe.get("minibatch_stddev", False))
+    d_kwargs = dict(filters=recipe["filters"], minibatch_stddev=recipe.get("minibatch_stddev", False),
+                    dropout=recipe.get("dropout", 0.0))
     if pack > 1:
         d = networks.packed_discriminator("dcgan", shape, pack=pack, **d_kwargs)
     else:
@@ -389,7 +390,7 @@ def main(argv=None):
     results, seconds, cpu_seconds, real, untrained, recipes = {}, {}, {}, {}, {}, {}
     for name in args.only:
         recipe = dict(RECIPES[name])
-        optional = {"minibatch_features", "augment", "minibatch_stddev", "ema_warmup"}
+        optional = {"minibatch_features", "augment", "minibatch_stddev", "ema_warmup", "dropout"}
         unknown = set(overrides) - set(recipe) - optional
         if unknown:
             parser.error(f"Invalid value for argument `--set`: unknown recipe keys {sorted(unknown)} "

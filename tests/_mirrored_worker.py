@@ -30,7 +30,7 @@ from keras_gan import networks  # noqa: E402
 
 LATENT_DIM = 4
 GLOBAL_BATCH = 16
-# One global noise batch per sample_noise call, in call order.
+# Global noise batches, one per update, in update order.
 NOISE = [np.random.default_rng(i).normal(size=(GLOBAL_BATCH, LATENT_DIM)).astype("float32") for i in range(8)]
 REAL = np.random.default_rng(0).normal(4.0, 1.25, (GLOBAL_BATCH, 1)).astype("float32")
 
@@ -54,15 +54,20 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reus
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating",
                     penalties=[keras_gan.penalties.R1(1.0)], reuse_fakes=reuse_fakes)
     if inject_noise:
-        calls = {}
+        used = {}
 
         def sample_noise(n, seed_generator=None):
-            # Runs once per replica when the step is traced.
+            # Runs once per replica when the step is traced. A step draws the
+            # noise of all its updates at once, one per-replica batch each:
+            # replica r takes its rows of as many global batches.
             context = tf.distribute.get_replica_context()
             replica = int(tf.get_static_value(context.replica_id_in_sync_group))
-            calls[replica] = calls.get(replica, -1) + 1
             replicas = strategy.num_replicas_in_sync
-            z = tf.reshape(tf.constant(NOISE[calls[replica]]), (replicas, -1, LATENT_DIM))[replica]
+            batches = int(tf.get_static_value(n)) * replicas // GLOBAL_BATCH
+            first = used.get(replica, 0)
+            used[replica] = first + batches
+            z = tf.concat([tf.reshape(tf.constant(NOISE[i]), (replicas, -1, LATENT_DIM))[replica]
+                           for i in range(first, first + batches)], 0)
             if replica == overflow_on_replica:
                 z = z * 1e30  # inf in float16
             return z

@@ -122,9 +122,9 @@ def test_g_steps_2_runs_two_g_updates_per_batch():
 class _RecordingGAN(keras_gan.GAN):
     seen = []
 
-    def _d_step(self, real, labels=None):
+    def _d_step(self, real, labels=None, **kwargs):
         _RecordingGAN.seen.append(real.numpy().ravel().tolist())
-        return super()._d_step(real, labels)
+        return super()._d_step(real, labels, **kwargs)
 
 
 def test_each_d_update_sees_its_own_slice_of_the_batch():
@@ -134,6 +134,34 @@ def test_each_d_update_sees_its_own_slice_of_the_batch():
     x = np.arange(12, dtype="float32").reshape(12, 1)
     gan.fit(x, batch_size=12, epochs=1, verbose=0, shuffle=False)
     assert _RecordingGAN.seen == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+
+
+class _NoiseRecordingGAN(keras_gan.GAN):
+    noise = []
+
+    def _d_step(self, real, labels=None, fake=None, z=None):
+        _NoiseRecordingGAN.noise.append(("d", real.shape[0], z.numpy()))
+        return super()._d_step(real, labels, fake, z)
+
+    def _g_step(self, real, labels=None, shared_d_step=False, z=None):
+        _NoiseRecordingGAN.noise.append(("g", real.shape[0], z.numpy()))
+        return super()._g_step(real, labels, shared_d_step, z)
+
+
+@pytest.mark.parametrize("n", [12, 14])  # 14: slices of 4, 5 and 5
+def test_every_update_of_a_step_gets_its_own_noise(n):
+    _NoiseRecordingGAN.noise = []
+    gan = _NoiseRecordingGAN(networks.toy_generator(2, 1), networks.toy_discriminator(1), seed=0)
+    gan.compile("adam", "adam", d_steps=3, g_steps=2, run_eagerly=True)
+    gan.fit(np.zeros((n, 1), "float32"), batch_size=n, epochs=1, verbose=0, shuffle=False)
+    updates = _NoiseRecordingGAN.noise
+    assert [u[0] for u in updates] == ["d", "d", "d", "g", "g"]
+    for _, size, z in updates:
+        assert z.shape == (size, 2)  # one latent vector per real sample of the update
+    rows = np.concatenate([z for _, _, z in updates])
+    assert len(np.unique(rows, axis=0)) == len(rows)  # no latent vector serves two updates
+    # Standard normal, not a scaled or shifted one (60-70 values).
+    assert abs(rows.mean()) < 0.5 and 0.6 < rows.std() < 1.4
 
 
 @pytest.mark.parametrize("n, d_steps, pack", [(12, 3, 1), (13, 5, 1), (64, 5, 1), (14, 3, 2), (17, 2, 4)])
@@ -230,14 +258,19 @@ def test_evaluate_changes_no_weight():
 
 # ------------------------------------------------------------------- learning
 def test_learns_gaussian_1d_mean_and_std():
+    # The user's 1D GAN: D sees each sample with its squared deviation from
+    # the batch mean. A plain D let G's std overshoot (1.7-2.0) on 4 of 16
+    # runs (seeds 0-7, two noise-drawing schemes); with the feature and an
+    # EMA of G all 16 were within 0.12 of the mean and 0.06 of the std.
     keras.utils.set_random_seed(0)
-    gan = keras_gan.GAN(networks.toy_generator(4, 1), networks.toy_discriminator(1), seed=0)
+    gan = keras_gan.GAN(networks.toy_generator(4, 1), networks.toy_discriminator(1, minibatch_features="deviation"),
+                        seed=0, ema_decay=0.99)
     gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
     gan.fit(data.gaussian_1d(batch_size=128, n=8192, seed=0), epochs=10, verbose=0)
     samples = gan.generate(10000, seed=1)
-    # Tolerance: 0.25 on the mean and 0.3 on the std (target N(4, 1.25)).
-    assert abs(samples.mean() - 4.0) < 0.25, samples.mean()
-    assert abs(samples.std() - 1.25) < 0.3, samples.std()
+    # Tolerance: 0.2 on the mean and 0.15 on the std (target N(4, 1.25); untrained: mean ~0).
+    assert abs(samples.mean() - 4.0) < 0.2, samples.mean()
+    assert abs(samples.std() - 1.25) < 0.15, samples.std()
 
 
 def test_ring_2d_samples_land_near_the_circle():

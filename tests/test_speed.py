@@ -81,9 +81,9 @@ class _PhaseRecordingGAN(keras_gan.GAN):
 
     records = []
 
-    def _d_step(self, real, labels=None, fake=None):
+    def _d_step(self, real, labels=None, fake=None, **kwargs):
         start = weights(self.generator), weights(self.discriminator)
-        loss = super()._d_step(real, labels, fake)
+        loss = super()._d_step(real, labels, fake, **kwargs)
         _PhaseRecordingGAN.records.append((start, (weights(self.generator), weights(self.discriminator)), fake))
         return loss
 
