@@ -42,6 +42,8 @@ def test_each_benchmark_trains_briefly_and_beats_its_floor(tmp_path):
     for name in ("ring", "grid"):  # the same G through rejection sampling, reported apart
         (run,) = report["results"][name]
         assert 0.0 <= run["drs_high_quality"] <= 1.0 and run["drs_modes"] >= 1, run
+    (run,) = report["results"]["stacked_digits"]
+    assert run["drs_modes"] >= 1 and 0.0 <= run["drs_kl"] < 7.0, run  # log(1000) = 6.9: one mode
 
 
 def _load_benchmark():
