@@ -279,7 +279,7 @@ def evaluate(name, gan, seed, drs_steps=0):
             scores = evaluation.evaluate_mixture(samples, modes, std)
             return {k: scores[k] for k in ("modes", "high_quality", "kl")}
 
-        return _scores_with_drs(name, gan, seed, drs_steps, evaluation.MIXTURE_SAMPLES, score)
+        return _scores_with_drs(name, gan, seed, sample_seed, drs_steps, evaluation.MIXTURE_SAMPLES, score)
     if name == "gaussian_1d":
         return evaluation.evaluate_gaussian_1d(gan.generate(10000, seed=sample_seed))
     digits = _Digits.get()
@@ -298,15 +298,15 @@ def evaluate(name, gan, seed, drs_steps=0):
         return {"modes": scores["modes"], "kl": scores["kl"]}
 
     # D fine-tuned at batch 512, the setting measured (README); the 2048 of the 2-D nets costs 4x per step.
-    return _scores_with_drs(name, gan, seed, drs_steps, evaluation.STACKED_SAMPLES, score, batch_size=512)
+    return _scores_with_drs(name, gan, seed, sample_seed, drs_steps, evaluation.STACKED_SAMPLES, score,
+                            batch_size=512)
 
 
-def _scores_with_drs(name, gan, seed, drs_steps, n, score, batch_size=2048):
+def _scores_with_drs(name, gan, seed, sample_seed, drs_steps, n, score, batch_size=2048):
     """`score` of `n` samples of G, plus `drs_`-prefixed scores of `n` rejection-sampled ones.
 
     The rejection-sampled scores are reported apart: the targets are for plain samples.
     """
-    sample_seed = 10_000 + seed
     out = score(gan.generate(n, seed=sample_seed))
     if drs_steps:
         cpu_start = time.process_time()

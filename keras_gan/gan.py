@@ -784,10 +784,10 @@ class GAN(keras.Model):
                 g_slices = [slices[-1] if self.reuse_fakes and j == 0 else slices[j % self.d_steps]
                             for j in range(self.g_steps)]
                 noise = self._step_noise([r for r, _ in d_slices + g_slices])
-                for (real_slice, label_slice), z in zip(d_slices, noise):
-                    self._d_step(real_slice, label_slice, z=z)
-                for j, ((real_slice, label_slice), z) in enumerate(zip(g_slices, noise[len(d_slices):])):
-                    self._g_step(real_slice, label_slice, shared_d_step=self.reuse_fakes and j == 0, z=z)
+                for real_slice, z in zip(d_slices, noise):
+                    self._d_step(*real_slice, z=z)
+                for j, (real_slice, z) in enumerate(zip(g_slices, noise[len(d_slices):])):
+                    self._g_step(*real_slice, shared_d_step=self.reuse_fakes and j == 0, z=z)
             step_logs.flush()
         finally:
             del _STEP_LOGS.__dict__[id(self)]
