@@ -171,9 +171,9 @@ BENCHMARKS = tuple(RECIPES)
 
 
 # ------------------------------------------------------------------ training
-def _optimizer(recipe):
+def _optimizer(recipe, updates_per_step=1):
     schedule = keras.optimizers.schedules.PolynomialDecay(
-        recipe["lr"], max(recipe["steps"], 1), recipe["lr"] * recipe["end_lr_fraction"]
+        recipe["lr"], max(recipe["steps"] * updates_per_step, 1), recipe["lr"] * recipe["end_lr_fraction"]
     )
     return keras.optimizers.Adam(schedule, beta_1=recipe["beta_1"])
 
@@ -184,7 +184,7 @@ def _networks(name, recipe):
     if name in ("ring", "grid", "gaussian_1d"):
         dim = 1 if name == "gaussian_1d" else 2
         g = networks.toy_generator(recipe["latent_dim"], dim, units=tuple(recipe["g_units"]))
-        d_kwargs = dict(units=tuple(recipe["d_units"]))
+        d_kwargs = dict(units=tuple(recipe["d_units"]), spectral_norm=recipe.get("spectral_norm", False))
         if recipe.get("minibatch_features"):
             d_kwargs["minibatch_features"] = recipe["minibatch_features"]
         if pack > 1:
@@ -196,7 +196,7 @@ def _networks(name, recipe):
     shape = (8, 8, channels)
     g = networks.dcgan_generator(recipe["latent_dim"], shape, filters=recipe["filters"])
     d_kwargs = dict(filters=recipe["filters"], minibatch_stddev=recipe.get("minibatch_stddev", False),
-                    dropout=recipe.get("dropout", 0.0))
+                    dropout=recipe.get("dropout", 0.0), spectral_norm=recipe.get("spectral_norm", False))
     if pack > 1:
         d = networks.packed_discriminator("dcgan", shape, pack=pack, **d_kwargs)
     else:
@@ -226,7 +226,8 @@ def train(name, recipe, seed):
     )
     penalties = [keras_gan.penalties.R1(recipe["r1"])] if recipe["r1"] else None
     gan.compile(
-        _optimizer(recipe), _optimizer(recipe), loss=recipe["loss"], penalties=penalties,
+        _optimizer(recipe, recipe.get("d_steps", 1)), _optimizer(recipe), loss=recipe["loss"],
+        penalties=penalties, d_steps=recipe.get("d_steps", 1),
         # XLA speeds the MLPs up but makes CPU convolutions ~7x slower (measured).
         jit_compile=name in ("ring", "grid", "gaussian_1d"), steps_per_execution=50,
     )
@@ -414,7 +415,8 @@ def main(argv=None):
     results, seconds, cpu_seconds, real, untrained, recipes = {}, {}, {}, {}, {}, {}
     for name in args.only:
         recipe = dict(RECIPES[name])
-        optional = {"minibatch_features", "augment", "minibatch_stddev", "ema_warmup", "dropout"}
+        optional = {"minibatch_features", "augment", "minibatch_stddev", "ema_warmup", "dropout", "spectral_norm",
+                    "d_steps"}
         unknown = set(overrides) - set(recipe) - optional
         if unknown:
             parser.error(f"Invalid value for argument `--set`: unknown recipe keys {sorted(unknown)} "

@@ -5,13 +5,16 @@ pattern, one forward and one backward pass instead of two) only when that
 cannot change what D computes: every operation of D must map each sample to
 its output without looking at the other samples of the batch. BatchNorm in
 training mode (batch statistics), minibatch features (`MinibatchStddev`,
-`SquaredDeviationFromBatchMean`), packing inside D, spectral normalization
-(a power iteration per call) and any layer or op not known here fail the test,
-and such a D judges the real and the fake batch in two calls, as PyTorch's
-GAN loops do.
+`SquaredDeviationFromBatchMean`), packing inside D, Keras'
+`SpectralNormalization` (it writes the kernel on every call) and any layer or
+op not known here fail the test, and such a D judges the real and the fake
+batch in two calls, as PyTorch's GAN loops do. `keras_gan.layers.SpectralNorm`
+passes: one normalized kernel serves the whole batch.
 """
 
 import keras
+
+from keras_gan.spectral_norm import SpectralNorm
 
 try:
     from keras.src.models.functional import Functional
@@ -39,6 +42,9 @@ _PER_SAMPLE_LAYERS = frozenset((
     L.AveragePooling1D, L.AveragePooling2D, L.AveragePooling3D,
     L.GlobalAveragePooling1D, L.GlobalAveragePooling2D, L.GlobalAveragePooling3D,
     L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalMaxPooling3D,
+    # One normalized kernel for the whole batch; one call on real and fake
+    # runs one power iteration where two calls would run two.
+    SpectralNorm,
 ))
 
 

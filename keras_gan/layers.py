@@ -9,12 +9,16 @@
 
 All three are differentiable in their input, so they work in the G phase and
 under the gradient penalties.
+
+`SpectralNorm` (`keras_gan.spectral_norm`), the other D stabilizer that is a
+layer, is re-exported here.
 """
 
 import keras
 from keras import ops
 
 from keras_gan._validation import check_positive_int
+from keras_gan.spectral_norm import SpectralNorm  # noqa: F401  (re-exported)
 
 
 def pack_samples(x, pack):

@@ -38,6 +38,13 @@ def _check_positive(name, value):
     return value
 
 
+def _sn(layer, spectral_norm):
+    """`layer`, or `layer` inside `SpectralNorm` (which takes its dtype) when asked."""
+    if not spectral_norm:
+        return layer
+    return gan_layers.SpectralNorm(layer, dtype=layer.dtype_policy, name=f"{layer.name}_sn")
+
+
 def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512, 1024), name="mlp_generator"):
     """The MLP generator: Dense 128-256-512-1024, BatchNorm, LeakyReLU(0.2), tanh.
 
@@ -75,12 +82,15 @@ def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512
     return keras.Model(z, x, name=name)
 
 
-def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), name="mlp_discriminator"):
+def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), spectral_norm=False, name="mlp_discriminator"):
     """The MLP discriminator: Dense 512-256-1 with LeakyReLU(0.2), logits out.
 
     Args:
         input_shape: shape of one sample.
         units: hidden layer sizes.
+        spectral_norm: wrap every Dense and Conv layer of D in
+            `keras_gan.layers.SpectralNorm` (SN-GAN), making each about
+            1-Lipschitz.
         name: model name.
 
     Returns:
@@ -96,9 +106,9 @@ def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), name="mlp_discr
     x_in = keras.Input(input_shape, name="x")
     x = layers.Flatten()(x_in)
     for n in units:
-        x = layers.Dense(n)(x)
+        x = _sn(layers.Dense(n), spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(x)
     return keras.Model(x_in, logits, name=name)
 
 
@@ -172,7 +182,7 @@ def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, name="
 
 
 def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, minibatch_stddev=False,
-                        name="dcgan_discriminator"):
+                        spectral_norm=False, name="dcgan_discriminator"):
     """A DCGAN discriminator: two stride-2 convolutions, LeakyReLU(0.2), logits out.
 
     Args:
@@ -182,6 +192,9 @@ def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, miniba
         minibatch_stddev: append the minibatch standard deviation as a
             feature map before the second convolution
             (`keras_gan.layers.MinibatchStddev`, against mode collapse).
+        spectral_norm: wrap every Dense and Conv layer of D in
+            `keras_gan.layers.SpectralNorm` (SN-GAN), making each about
+            1-Lipschitz.
         name: model name.
 
     Returns:
@@ -200,12 +213,12 @@ def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, miniba
     for f in (filters, filters * 2):
         if minibatch_stddev and f == filters * 2:
             x = gan_layers.MinibatchStddev()(x)
-        x = layers.Conv2D(f, 4, strides=2, padding="same")(x)
+        x = _sn(layers.Conv2D(f, 4, strides=2, padding="same"), spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(x)
     return keras.Model(x_in, logits, name=name)
 
 
@@ -238,7 +251,8 @@ def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), name="toy_generato
     return keras.Model(z, x, name=name)
 
 
-def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, name="toy_discriminator"):
+def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, spectral_norm=False,
+                      name="toy_discriminator"):
     """A small MLP discriminator for 1D and 2D toy data (LeakyReLU(0.2), logits).
 
     Args:
@@ -250,6 +264,9 @@ def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, name
             `"stddev"` appends the minibatch standard deviation before the
             last hidden layer (`keras_gan.layers.MinibatchStddev`); None for
             neither.
+        spectral_norm: wrap every Dense and Conv layer of D in
+            `keras_gan.layers.SpectralNorm` (SN-GAN), making each about
+            1-Lipschitz.
         name: model name.
 
     Returns:
@@ -274,14 +291,14 @@ def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, name
     for i, n in enumerate(units):
         if minibatch_features == "stddev" and i == len(units) - 1:
             x = gan_layers.MinibatchStddev()(x)
-        x = layers.Dense(n)(x)
+        x = _sn(layers.Dense(n), spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    logits = _sn(layers.Dense(1, dtype="float32", name="logits"), spectral_norm)(x)
     return keras.Model(x_in, logits, name=name)
 
 
 def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm="batch",
-                           name="patchgan_discriminator"):
+                           spectral_norm=False, name="patchgan_discriminator"):
     """A PatchGAN discriminator (pix2pix): a map of logits, one per patch.
 
     `n_layers` stride-2 4x4 convolutions (a normalisation after all but the
@@ -296,6 +313,9 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm
         norm: `"batch"` (pix2pix), `"instance"` (CycleGAN: per-image
             statistics, so the D judges the same way when frozen in the G
             phase) or `"none"`.
+        spectral_norm: wrap every Dense and Conv layer of D in
+            `keras_gan.layers.SpectralNorm` (SN-GAN), making each about
+            1-Lipschitz.
         name: model name.
 
     Returns:
@@ -320,11 +340,11 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm
     x_in = keras.Input((h, w, c), name="x")
     x = x_in
     for i in range(n_layers):
-        x = layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same")(x)
+        x = _sn(layers.Conv2D(filters * min(2**i, 8), 4, strides=2, padding="same"), spectral_norm)(x)
         if i > 0 and norm != "none":
             x = _norm_layer(norm)(x)
         x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Conv2D(1, 4, padding="same", dtype="float32", name="logits")(x)
+    logits = _sn(layers.Conv2D(1, 4, padding="same", dtype="float32", name="logits"), spectral_norm)(x)
     return keras.Model(x_in, logits, name=name)
 
 

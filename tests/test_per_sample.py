@@ -26,7 +26,8 @@ def _functional(*middle, in_shape=(8,)):
     keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.Dropout(0.3), layers.LayerNormalization(),
                       layers.Dense(1)]),
     _functional(layers.Dense(4), layers.GroupNormalization(2), layers.LeakyReLU()),
-], ids=["toy", "mlp", "dcgan", "sequential_dropout_layernorm", "groupnorm"])
+    networks.dcgan_discriminator((8, 8, 1), spectral_norm=True),
+], ids=["toy", "mlp", "dcgan", "sequential_dropout_layernorm", "groupnorm", "keras_gan_spectral_norm"])
 def test_per_sample_discriminators_are_recognised(d):
     assert judges_each_sample_alone(d)
 
@@ -65,7 +66,7 @@ class _Subclassed(keras.Model):
     _with_raw_op,  # ops.mean over the batch inside a functional model
     lambda: keras.Sequential([keras.Input((2,)), bn_discriminator(2)]),  # nested BatchNorm
     _Subclassed,
-], ids=["batchnorm", "minibatch_stddev", "squared_deviation", "spectral_norm", "unknown_layer",
+], ids=["batchnorm", "minibatch_stddev", "squared_deviation", "keras_spectral_normalization", "unknown_layer",
         "raw_batch_op", "nested_batchnorm", "subclassed"])
 def test_discriminators_that_may_mix_samples_are_refused(make):
     assert not judges_each_sample_alone(make())
