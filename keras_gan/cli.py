@@ -107,6 +107,9 @@ def _add_train(sub):
                    help="class-conditional GAN trained on (image, label): G and D both see the label "
                         f"(labelled datasets: {', '.join(LABELLED_DATASETS)}); sample grids cycle "
                         "through the classes")
+    p.add_argument("--spectral-norm", action="store_true",
+                   help="spectral normalization on every layer of D (keras_gan.layers.SpectralNorm; "
+                        "--task gan)")
     p.add_argument("--ema-decay", type=float, default=0.995,
                    help="keep an EMA copy of G with this decay for samples and export; 0 disables "
                         "(default: 0.995)")
@@ -215,10 +218,11 @@ def _sample_shape(dataset):
     return tuple(spec.shape[1:])
 
 
-def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None):
+def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None, spectral_norm=False):
     """Reference G and D for samples of `sample_shape` (images or toy vectors).
 
     With `num_classes`, class-conditional ones: G takes [z, label], D [x, label].
+    `spectral_norm` wraps every layer of D in `keras_gan.layers.SpectralNorm`.
     """
     from keras_gan import networks
 
@@ -228,15 +232,17 @@ def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None):
         if kind == "dcgan":
             kwargs = {"filters": 32 if sample_shape[0] <= 16 else 64}
         return (networks.conditional_generator(kind, latent_dim, sample_shape, num_classes, **kwargs),
-                networks.conditional_discriminator(kind, sample_shape, num_classes, **kwargs))
+                networks.conditional_discriminator(kind, sample_shape, num_classes, spectral_norm=spectral_norm,
+                                                   **kwargs))
     if len(sample_shape) == 1:
         return (networks.toy_generator(latent_dim, sample_shape[0], units=(128, 128)),
-                networks.toy_discriminator(sample_shape[0], units=(128, 128)))
+                networks.toy_discriminator(sample_shape[0], units=(128, 128), spectral_norm=spectral_norm))
     if network == "mlp":
-        return networks.mlp_generator(latent_dim, sample_shape), networks.mlp_discriminator(sample_shape)
+        return (networks.mlp_generator(latent_dim, sample_shape),
+                networks.mlp_discriminator(sample_shape, spectral_norm=spectral_norm))
     filters = 32 if sample_shape[0] <= 16 else 64
     return (networks.dcgan_generator(latent_dim, sample_shape, filters=filters),
-            networks.dcgan_discriminator(sample_shape, filters=filters))
+            networks.dcgan_discriminator(sample_shape, filters=filters, spectral_norm=spectral_norm))
 
 
 def use_xla(args, sample_shape):
@@ -282,7 +288,8 @@ def cmd_train(args):
     strategy = strategy_from_name(args.strategy)
     # Networks, GAN and optimizers are built in the strategy's scope; then plain fit.
     with strategy.scope():
-        generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes)
+        generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes,
+                                                  spectral_norm=args.spectral_norm)
         gan = GAN(generator, discriminator, seed=args.seed, ema_decay=args.ema_decay or None,
                   num_classes=num_classes)
         gan.compile(
@@ -322,7 +329,8 @@ def cmd_train(args):
 
 # Flags that must match for a rerun to continue a run (--epochs may grow).
 _RUN_FLAGS = ("dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
-              "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy")
+              "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy",
+              "spectral_norm")
 
 
 def _resume_setup(args, out, dataset):
@@ -341,6 +349,9 @@ def _resume_setup(args, out, dataset):
 
     directory = os.path.join(out, "resume")
     config = {k: getattr(args, k) for k in _RUN_FLAGS if hasattr(args, k)}
+    if not config.get("spectral_norm"):
+        # A flag added later: runs saved before it (and without it) still match.
+        config.pop("spectral_norm", None)
     config = _json_safe(config)
     if args.overwrite:
         shutil.rmtree(directory, ignore_errors=True)
@@ -348,8 +359,8 @@ def _resume_setup(args, out, dataset):
         progress = resume.load_progress(directory)
         if progress is not None and progress.get("config") != config:
             old = progress.get("config") or {}
-            changed = sorted(k for k in config if old.get(k) != config[k])
-            flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config[k]!r}" for k in changed)
+            changed = sorted(k for k in set(config) | set(old) if old.get(k) != config.get(k))
+            flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config.get(k)!r}" for k in changed)
             raise UsageError(
                 f"{out} holds a run started with other settings ({flags or 'unknown'}): rerun the "
                 "same command to resume it, or pass --overwrite (or another --out) to start afresh"
@@ -385,6 +396,8 @@ def _train_image_to_image(args):
         raise UsageError(f"--task {args.task} trains on one device; received --strategy {args.strategy}")
     if args.conditional:
         raise UsageError(f"--conditional is for --task gan; received --task {args.task}")
+    if args.spectral_norm:
+        raise UsageError(f"--spectral-norm is for --task gan; received --task {args.task}")
     paired = args.task == "pix2pix"
     keras.utils.set_random_seed(args.seed)
     if args.dataset == "folder":

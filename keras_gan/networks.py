@@ -82,7 +82,8 @@ def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512
     return keras.Model(z, x, name=name)
 
 
-def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), spectral_norm=False, name="mlp_discriminator"):
+def mlp_discriminator(input_shape=(28, 28, 1), units=(512, 256), spectral_norm=False,
+                      name="mlp_discriminator"):
     """The MLP discriminator: Dense 512-256-1 with LeakyReLU(0.2), logits out.
 
     Args:

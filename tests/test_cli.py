@@ -39,6 +39,7 @@ def test_console_script_is_installed():
     (["train", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["train", "--dataset", "folder"], "--dataset folder needs --image-folder PATH"),
     (["sample", "--model", "missing.keras"], "no such file or folder"),
+    (["train", "--task", "pix2pix", "--spectral-norm"], "--spectral-norm is for --task gan; received --task pix2pix"),
 ])
 def test_bad_flags_exit_2_with_a_clear_message(argv, message, capsys):
     assert run(*argv) == 2
@@ -122,3 +123,34 @@ def test_xla_default_depends_on_the_network_and_strategy(flags, shape, expected)
 def test_xla_flags_are_exclusive(capsys):
     assert run("train", "--xla", "--no-xla") == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape, network, num_classes", [
+    ((2,), "mlp", None), ((8, 8, 1), "mlp", None), ((8, 8, 1), "dcgan", None), ((8, 8, 1), "dcgan", 10),
+])
+def test_spectral_norm_wraps_every_d_layer_and_no_g_layer(shape, network, num_classes):
+    import keras
+
+    def layers_of(model):
+        for layer in model.layers:
+            yield from layers_of(layer) if isinstance(layer, keras.Model) else (layer,)
+
+    g, d = cli.build_networks(shape, 4, network, num_classes, spectral_norm=True)
+    d_layers = list(layers_of(d))
+    assert any(isinstance(l, keras_gan.layers.SpectralNorm) for l in d_layers)
+    # Every kernel of D is under the wrapper (the label embedding is not a kernel layer).
+    assert not [l for l in d_layers if hasattr(l, "kernel") and not isinstance(l, keras_gan.layers.SpectralNorm)]
+    assert not any(isinstance(l, keras_gan.layers.SpectralNorm) for l in layers_of(g))
+
+
+def test_train_with_spectral_norm_checkpoints_a_spectral_norm_d(tmp_path, capsys):
+    import keras
+
+    out = tmp_path / "run"
+    assert cli.main(["train", "--epochs", "1", "--out", str(out), "--verbose", "0", "--network", "dcgan",
+                     "--spectral-norm"]) == 0
+    model = keras.models.load_model(out / "model.keras")
+    assert any(isinstance(l, keras_gan.layers.SpectralNorm) for l in model.discriminator.layers)
+    # A rerun without the flag is another run: refused, not resumed into the wrong D.
+    assert run("train", "--epochs", "2", "--out", str(out), "--verbose", "0", "--network", "dcgan") == 2
+    assert "--spectral-norm True -> None" in capsys.readouterr().err
