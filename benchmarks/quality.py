@@ -80,6 +80,8 @@ RECIPES = {
     # Stop 13, seeds 0-6 on the current code without R1: HQ 0.967 ± 0.004, and seeds 0 and 1
     # nearly lost modes (KL 0.344 and 0.286: 1 sample in two modes; 7 modes). R1 0.1 (as the
     # grid) over seeds 0-9: every seed 8 modes, KL 0.0017 (<= 0.003), HQ 0.9755 ± 0.004: adopted.
+    # Stop 16 (a step's noise in one draw), seeds 0-9: HQ 0.976 ± 0.005, KL 0.0015, 121 s CPU; through
+    # DRS (D fine-tuned 3000 steps, +31 s): HQ 0.990 ± 0.003 (0.985-0.993), KL 0.0015.
     "ring": dict(
         latent_dim=16, g_units=(128, 128, 128), d_units=(128, 128, 128), pack=2,
         loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
@@ -94,6 +96,8 @@ RECIPES = {
     # G 3x256 0.944 (3-5 std 1.8%, > 5 std 3.8%), 229 s;
     # batch 512 0.975 (> 5 std 1.8% but 3-5 std 0.8%), 333 s: not worth 1.8x.
     # Seeds 0-9: HQ 0.970 ± 0.004 (0.964-0.978), 25 modes, KL 0.006, 199 s CPU.
+    # Stop 16 (a step's noise in one draw), seeds 0-9: HQ 0.965 ± 0.009 (0.946-0.977; seeds 7, 8:
+    # 0.954, 0.946), KL 0.006, 149 s CPU; through DRS (3000 steps): HQ 0.977 ± 0.004, KL 0.005.
     "grid": dict(
         latent_dim=16, g_units=(128, 128, 128), d_units=(128, 128, 128), pack=1,
         loss="non_saturating", lr=2e-3, end_lr_fraction=0.01, beta_1=0.5, batch_size=256,
@@ -126,7 +130,8 @@ RECIPES = {
     # 12000 1.366 / 1.242 (SN keeps D from overfitting, so longer runs pay). Seeds 0-9: 8000 steps
     # 1.59 ± 0.19 (1.39-2.05), 200 s CPU; 12000 steps 1.42 ± 0.15 (1.24-1.73), 291 s CPU: adopted
     # (2.4x the CPU time of the 4000-step recipe without SN: 2.35 ± 0.35). Stacked digits with SN
-    # (its recipe, 9000 steps), seeds 0 / 1: KL 0.100 / 0.120 against 0.063 / 0.056 without.
+    # (its recipe, 9000 steps), seeds 0 / 1: KL 0.100 / 0.120 against 0.063 / 0.056 without; with
+    # d_steps 2 (no SN), seed 0: KL 0.095.
     "digits": dict(
         latent_dim=32, filters=64, pack=1, augment="translation", spectral_norm=True,
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
