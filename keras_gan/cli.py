@@ -331,6 +331,8 @@ def cmd_train(args):
 _RUN_FLAGS = ("dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
               "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy",
               "spectral_norm")
+# Flags added to _RUN_FLAGS later, with the value a run saved before them had.
+_LATER_FLAGS = {"spectral_norm": False}
 
 
 def _resume_setup(args, out, dataset):
@@ -349,16 +351,13 @@ def _resume_setup(args, out, dataset):
 
     directory = os.path.join(out, "resume")
     config = {k: getattr(args, k) for k in _RUN_FLAGS if hasattr(args, k)}
-    if not config.get("spectral_norm"):
-        # A flag added later: runs saved before it (and without it) still match.
-        config.pop("spectral_norm", None)
     config = _json_safe(config)
     if args.overwrite:
         shutil.rmtree(directory, ignore_errors=True)
     else:
         progress = resume.load_progress(directory)
-        if progress is not None and progress.get("config") != config:
-            old = progress.get("config") or {}
+        old = None if progress is None else {**_LATER_FLAGS, **(progress.get("config") or {})}
+        if old is not None and old != config:
             changed = sorted(k for k in set(config) | set(old) if old.get(k) != config.get(k))
             flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config.get(k)!r}" for k in changed)
             raise UsageError(

@@ -20,6 +20,8 @@ Forward, the wrapped layer maps each sample alone (one kernel for the whole
 batch), so `GAN` may judge real and fake in one call (`keras_gan._per_sample`).
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -87,11 +89,7 @@ class SpectralNorm(keras.layers.Wrapper):
         if not self.layer.built:
             self.layer.build(input_shape)
         kernel_shape = tuple(self.layer.kernel.shape)
-        units, fan_in = kernel_shape[-1], 1
-        for n in kernel_shape[:-1]:
-            fan_in *= n
-        # Random unit starting vectors (as PyTorch); the first training
-        # calls then converge to the top singular pair.
+        units, fan_in = kernel_shape[-1], math.prod(kernel_shape[:-1])
         self.u = self.add_weight(shape=(units,), initializer="random_normal", trainable=False,
                                  name="u", dtype="float32")
         self.v = self.add_weight(shape=(fan_in,), initializer="random_normal", trainable=False,
@@ -134,8 +132,7 @@ class SpectralNorm(keras.layers.Wrapper):
         else:
             u, v = self.u.value, self.v.value
         sigma = ops.sum(v * ops.matmul(w, u))
-        kernel = ops.cast(self.layer.kernel, "float32")
-        return kernel / ops.maximum(sigma, self.epsilon)
+        return ops.reshape(w / ops.maximum(sigma, self.epsilon), self.layer.kernel.shape)
 
     def call(self, inputs, training=False):
         layer = self.layer

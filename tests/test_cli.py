@@ -153,4 +153,27 @@ def test_train_with_spectral_norm_checkpoints_a_spectral_norm_d(tmp_path, capsys
     assert any(isinstance(l, keras_gan.layers.SpectralNorm) for l in model.discriminator.layers)
     # A rerun without the flag is another run: refused, not resumed into the wrong D.
     assert run("train", "--epochs", "2", "--out", str(out), "--verbose", "0", "--network", "dcgan") == 2
-    assert "--spectral-norm True -> None" in capsys.readouterr().err
+    assert "--spectral-norm True -> False" in capsys.readouterr().err
+
+
+def test_a_run_saved_before_spectral_norm_existed_still_resumes(tmp_path):
+    import json
+
+    from keras_gan import resume
+
+    out = tmp_path / "run"
+
+    def setup(*flags):
+        args = cli.build_parser().parse_args(["train", "--dataset", "gaussian_1d", "--out", str(out), *flags])
+        return cli._resume_setup(args, str(out), cli._load_data(args))
+
+    _, _, config = setup()
+    assert config["spectral_norm"] is False
+    (out / "resume").mkdir(parents=True)
+    (out / "resume" / "checkpoint-000001-000000.weights.h5").write_bytes(b"")
+    old = {k: v for k, v in config.items() if k != "spectral_norm"}  # as saved before the flag
+    (out / "resume" / resume.PROGRESS_FILE).write_text(json.dumps(
+        {"epoch": 1, "batch": 0, "checkpoint": "checkpoint-000001-000000.weights.h5", "config": old}))
+    assert setup()[2] == config  # matches: no error
+    with pytest.raises(cli.UsageError, match="--spectral-norm False -> True"):
+        setup("--spectral-norm")
