@@ -109,7 +109,7 @@ def _add_train(sub):
                         "through the classes")
     p.add_argument("--spectral-norm", action="store_true",
                    help="spectral normalization on every layer of D (keras_gan.layers.SpectralNorm; "
-                        "--task gan)")
+                        "both Ds of --task cyclegan)")
     p.add_argument("--ema-decay", type=float, default=0.995,
                    help="keep an EMA copy of G with this decay for samples and export; 0 disables "
                         "(default: 0.995)")
@@ -395,8 +395,6 @@ def _train_image_to_image(args):
         raise UsageError(f"--task {args.task} trains on one device; received --strategy {args.strategy}")
     if args.conditional:
         raise UsageError(f"--conditional is for --task gan; received --task {args.task}")
-    if args.spectral_norm:
-        raise UsageError(f"--spectral-norm is for --task gan; received --task {args.task}")
     paired = args.task == "pix2pix"
     keras.utils.set_random_seed(args.seed)
     if args.dataset == "folder":
@@ -430,15 +428,15 @@ def _train_image_to_image(args):
     if paired:
         model = Pix2Pix(unet(shape_a, shape_b, "ab"),
                         networks.pix2pix_discriminator(shape_a, shape_b, filters=filters, n_layers=n_layers,
-                                                       norm=norm),
+                                                       norm=norm, spectral_norm=args.spectral_norm),
                         seed=args.seed)
     else:
         model = CycleGAN(
             unet(shape_a, shape_b, "ab"), unet(shape_b, shape_a, "ba"),
             networks.patchgan_discriminator(shape_a, filters=filters, n_layers=n_layers, norm=norm,
-                                            name="discriminator_a"),
+                                            spectral_norm=args.spectral_norm, name="discriminator_a"),
             networks.patchgan_discriminator(shape_b, filters=filters, n_layers=n_layers, norm=norm,
-                                            name="discriminator_b"),
+                                            spectral_norm=args.spectral_norm, name="discriminator_b"),
             identity_weight=None if shape_a == shape_b else 0.0, seed=args.seed,
         )
     model.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),

@@ -560,7 +560,7 @@ def unet_generator(input_shape=(32, 32, 1), output_channels=3, filters=64, depth
 
 
 def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), filters=64, n_layers=3,
-                          norm="batch", name="pix2pix_discriminator"):
+                          norm="batch", spectral_norm=False, name="pix2pix_discriminator"):
     """The conditional PatchGAN of pix2pix: judges (input, output) image pairs.
 
     The input image and the candidate output are concatenated along the
@@ -572,6 +572,9 @@ def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), fil
         filters: width of the PatchGAN's first convolution.
         n_layers: its downsampling convolutions.
         norm: its normalisation, `"batch"`, `"instance"` or `"none"`.
+        spectral_norm: wrap every convolution in `keras_gan.layers.SpectralNorm`
+            (its power iteration moves in D's own updates only, never in the
+            G phase, where D is frozen).
         name: model name.
 
     Returns:
@@ -596,6 +599,6 @@ def pix2pix_discriminator(input_shape=(32, 32, 1), target_shape=(32, 32, 3), fil
     image = keras.Input(target_shape, name="images")
     body = patchgan_discriminator(
         input_shape[:2] + (input_shape[2] + target_shape[2],), filters=filters, n_layers=n_layers,
-        norm=norm, name=f"{name}_patchgan",
+        norm=norm, spectral_norm=spectral_norm, name=f"{name}_patchgan",
     )
     return keras.Model([condition, image], body(layers.Concatenate()([condition, image])), name=name)

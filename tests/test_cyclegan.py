@@ -94,7 +94,7 @@ def test_cli_task_cyclegan_fits_unpaired_folders_and_reloads_with_pools_and_opti
     out = tmp_path / "run"
     code = cli.main(["train", "--task", "cyclegan", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
                      "--image-size", "16x16", "--batch-size", "3", "--epochs", "1", "--verbose", "0",
-                     "--out", str(out)])
+                     "--out", str(out), "--spectral-norm"])
     assert code == 0
     grid = np.asarray(Image.open(out / "samples" / "epoch_001.png"))
     assert grid.shape == (6 * 33 + 1, 2 * 33 + 1, 3)  # input | output: B images are not targets
@@ -107,6 +107,9 @@ def test_cli_task_cyclegan_fits_unpaired_folders_and_reloads_with_pools_and_opti
         assert not any(isinstance(l, layers.BatchNormalization) for l in net.layers)
         norms = [l for l in net.layers if isinstance(l, layers.GroupNormalization)]
         assert norms and all(l.groups == l.input.shape[-1] for l in norms)  # one group per channel
+    for d in model.discriminators:  # --spectral-norm: every convolution of both Ds
+        assert not any(isinstance(l, layers.Conv2D) for l in d.layers)
+        assert sum(isinstance(l, keras_gan.layers.SpectralNorm) for l in d.layers) == 4  # 3 + logits
     assert int(model.d_optimizer.iterations.numpy()) == int(model.g_optimizer.iterations.numpy()) == 2
     assert int(model.pool_a.count.numpy()) == int(model.pool_b.count.numpy()) == 6  # two batches of 3 stored
     assert np.abs(model.pool_b.images.numpy()[:6]).sum() > 0

@@ -19,9 +19,9 @@ from keras_gan import cli, data, images, networks
 SHAPE_IN, SHAPE_OUT = (16, 16, 1), (16, 16, 3)
 
 
-def tiny_pix2pix(l1_weight=100.0, lr=2e-3, **compile_kwargs):
+def tiny_pix2pix(l1_weight=100.0, lr=2e-3, spectral_norm=False, **compile_kwargs):
     g = networks.unet_generator(SHAPE_IN, 3, filters=4, depth=3)
-    d = networks.pix2pix_discriminator(SHAPE_IN, SHAPE_OUT, filters=4, n_layers=2)
+    d = networks.pix2pix_discriminator(SHAPE_IN, SHAPE_OUT, filters=4, n_layers=2, spectral_norm=spectral_norm)
     model = keras_gan.Pix2Pix(g, d, l1_weight=l1_weight, seed=0)
     model.compile(keras.optimizers.Adam(lr, beta_1=0.5), keras.optimizers.Adam(lr, beta_1=0.5), **compile_kwargs)
     return model
@@ -44,9 +44,16 @@ def batchnorm_statistics(model):
     return [w.numpy().copy() for w in model.weights if "moving" in w.path]
 
 
-def test_g_phase_changes_no_discriminator_variable_batchnorm_included():
-    model = tiny_pix2pix()
+def spectral_norm_vectors(model):
+    return [w.numpy().copy() for w in model.weights if w.path.endswith(("/u", "/v"))]
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_g_phase_changes_no_discriminator_variable_batchnorm_included(spectral_norm):
+    model = tiny_pix2pix(spectral_norm=spectral_norm)
     assert batchnorm_statistics(model.discriminator)  # D has BatchNorm: the check can fail
+    # With spectral norm, its power-iteration vectors are state the G phase must not move either.
+    assert bool(spectral_norm_vectors(model.discriminator)) == spectral_norm
     d_before, g_before = snapshot(model.discriminator), snapshot(model.generator)
     tf.function(model._g_step)(*pairs())
     assert identical(d_before, snapshot(model.discriminator))
@@ -54,15 +61,19 @@ def test_g_phase_changes_no_discriminator_variable_batchnorm_included():
     assert model.discriminator.trainable  # restored after the G phase
 
 
-def test_d_phase_changes_no_generator_variable_batchnorm_included():
-    model = tiny_pix2pix()
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_d_phase_changes_no_generator_variable_batchnorm_included(spectral_norm):
+    model = tiny_pix2pix(spectral_norm=spectral_norm)
     g_before, d_before = snapshot(model.generator), snapshot(model.discriminator)
     d_stats = batchnorm_statistics(model.discriminator)
+    d_vectors = spectral_norm_vectors(model.discriminator)
     assert batchnorm_statistics(model.generator)
     tf.function(model._d_step)(*pairs())
     assert identical(g_before, snapshot(model.generator))
     assert not identical(d_before, snapshot(model.discriminator))
     assert not identical(d_stats, batchnorm_statistics(model.discriminator))
+    if spectral_norm:  # D's own update advances the power iteration
+        assert not identical(d_vectors, spectral_norm_vectors(model.discriminator))
 
 
 def constant_networks(logit=0.5):
@@ -187,11 +198,15 @@ def test_cli_task_pix2pix_trains_on_an_image_folder_writes_a_grid_and_never_trai
     out = tmp_path / "run"
     code = cli.main(["train", "--task", "pix2pix", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
                      "--image-size", "16x16", "--batch-size", "3", "--epochs", "1", "--verbose", "0",
-                     "--out", str(out), "--export-to", str(tmp_path / "export")])
+                     "--out", str(out), "--export-to", str(tmp_path / "export"), "--spectral-norm"])
     assert code == 0
     grid = np.asarray(Image.open(out / "samples" / "epoch_001.png"))
     assert grid.shape == (6 * 33 + 1, 3 * 33 + 1, 3)  # 6 rows of input | output | target, 16x16 shown at 2x
-    assert isinstance(keras.models.load_model(out / "model.keras"), keras_gan.Pix2Pix)
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, keras_gan.Pix2Pix)
+    convs = [l for l in model.discriminator.get_layer("pix2pix_discriminator_patchgan").layers
+             if isinstance(l, (layers.Conv2D, keras_gan.layers.SpectralNorm))]
+    assert len(convs) == 4 and all(isinstance(l, keras_gan.layers.SpectralNorm) for l in convs)  # 3 + logits
     assert keras_gan.load_generator(tmp_path / "export").output_shape == (16, 16, 3)
     # A rerun into the same --out would train over that checkpoint: refused, file untouched.
     before = (out / "model.keras").read_bytes()
