@@ -327,12 +327,41 @@ def cmd_train(args):
     return 0
 
 
-# Flags that must match for a rerun to continue a run (--epochs may grow).
-_RUN_FLAGS = ("dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
+# Flags that must match for a rerun to continue a run (--epochs may grow), per --task.
+_RUN_FLAGS = ("task", "dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
               "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy",
               "spectral_norm")
+_IMAGE_TO_IMAGE_RUN_FLAGS = ("task", "dataset", "translation", "image_folder", "image_size", "batch_size",
+                             "learning_rate", "norm", "seed", "spectral_norm")
 # Flags added to _RUN_FLAGS later, with the value a run saved before them had.
-_LATER_FLAGS = {"spectral_norm": False}
+_LATER_FLAGS = {"spectral_norm": False, "task": "gan"}
+
+
+def _check_resume_config(args, out, flags):
+    """`(directory, config)`: the resume folder of `out`, and this run's settings.
+
+    A saved state started with other settings is refused (exit code 2),
+    naming the flags; --overwrite deletes it instead.
+    """
+    import shutil
+
+    from keras_gan import resume
+
+    directory = os.path.join(out, "resume")
+    config = _json_safe({k: getattr(args, k) for k in flags if hasattr(args, k)})
+    if args.overwrite:
+        shutil.rmtree(directory, ignore_errors=True)
+        return directory, config
+    progress = resume.load_progress(directory)
+    old = None if progress is None else {**_LATER_FLAGS, **(progress.get("config") or {})}
+    if old is not None and old != config:
+        changed = sorted(k for k in set(config) | set(old) if old.get(k) != config.get(k))
+        flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config.get(k)!r}" for k in changed)
+        raise UsageError(
+            f"{out} holds a run started with other settings ({flags or 'unknown'}): rerun the "
+            "same command to resume it, or pass --overwrite (or another --out) to start afresh"
+        )
+    return directory, config
 
 
 def _resume_setup(args, out, dataset):
@@ -343,27 +372,11 @@ def _resume_setup(args, out, dataset):
     Under --strategy mirrored/multiworker `data` is None: the pipeline is left
     as it is and only epoch ends are saved.
     """
-    import shutil
-
     import numpy as np
 
     from keras_gan import resume
 
-    directory = os.path.join(out, "resume")
-    config = {k: getattr(args, k) for k in _RUN_FLAGS if hasattr(args, k)}
-    config = _json_safe(config)
-    if args.overwrite:
-        shutil.rmtree(directory, ignore_errors=True)
-    else:
-        progress = resume.load_progress(directory)
-        old = None if progress is None else {**_LATER_FLAGS, **(progress.get("config") or {})}
-        if old is not None and old != config:
-            changed = sorted(k for k in set(config) | set(old) if old.get(k) != config.get(k))
-            flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config.get(k)!r}" for k in changed)
-            raise UsageError(
-                f"{out} holds a run started with other settings ({flags or 'unknown'}): rerun the "
-                "same command to resume it, or pass --overwrite (or another --out) to start afresh"
-            )
+    directory, config = _check_resume_config(args, out, _RUN_FLAGS)
     if args.strategy != "default":
         if args.save_every:
             raise UsageError("--save-every needs --strategy default (mid-epoch resume replays "
@@ -381,12 +394,51 @@ def _json_safe(config):
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
 
 
+def _image_to_image_data(args, paired):
+    """`(a, b, name)`: the two domains of --task pix2pix|cyclegan as arrays, and the run's name.
+
+    Held in memory (as `keras-gan train` holds its data), so that
+    `resume.SeededEpochs` fixes each epoch's order and a rerun resumes
+    exactly. Unpaired folders keep all of each domain (A/ and B/ may differ
+    in size).
+    """
+    import numpy as np
+
+    from keras_gan import data
+
+    def arrays(dataset):
+        batches = list(dataset.as_numpy_iterator())
+        return [np.concatenate(parts) for parts in zip(*batches)] if isinstance(batches[0], tuple) \
+            else np.concatenate(batches)
+
+    if args.dataset == "folder":
+        if not args.image_folder:
+            raise UsageError("--dataset folder needs --image-folder PATH (holding A/ and B/)")
+        # image_folder_pairs checks the folders and, when paired, the file names.
+        pairs = data.image_folder_pairs(args.image_folder, args.image_size, 256, paired=paired, shuffle=False)
+        if paired:
+            a, b = arrays(pairs)
+        else:
+            a, b = (arrays(data.image_folder(os.path.join(args.image_folder, d), args.image_size, 256,
+                                             shuffle=False)) for d in ("A", "B"))
+        return a, b, os.path.basename(os.path.normpath(args.image_folder))
+    if args.dataset == "digits":
+        make = data.paired_digits if paired else data.unpaired_digits
+        a, b = arrays(make(args.translation, 32, batch_size=256, shuffle=False, seed=args.seed))
+        return a, b, f"digits_{args.translation}"
+    raise UsageError(f"--task {args.task} trains on --dataset digits or folder; received --dataset {args.dataset}")
+
+
 def _train_image_to_image(args):
-    """`keras-gan train --task pix2pix|cyclegan`: the digits demo, or A/ and B/ image folders."""
+    """`keras-gan train --task pix2pix|cyclegan`: the digits demo, or A/ and B/ image folders.
+
+    Resumable as `--task gan` is: a rerun of the same command continues from
+    the last saved state (epoch ends, and every --save-every steps).
+    """
     import keras
 
     from keras_gan import callbacks as gan_callbacks
-    from keras_gan import data, networks
+    from keras_gan import networks, resume
     from keras_gan.cyclegan import CycleGAN
     from keras_gan.image_to_image import save_translation_grid
     from keras_gan.pix2pix import Pix2Pix
@@ -397,25 +449,16 @@ def _train_image_to_image(args):
         raise UsageError(f"--conditional is for --task gan; received --task {args.task}")
     paired = args.task == "pix2pix"
     keras.utils.set_random_seed(args.seed)
-    if args.dataset == "folder":
-        if not args.image_folder:
-            raise UsageError("--dataset folder needs --image-folder PATH (holding A/ and B/)")
-        dataset = data.image_folder_pairs(args.image_folder, args.image_size, args.batch_size,
-                                          paired=paired, seed=args.seed)
-        name = os.path.basename(os.path.normpath(args.image_folder))
-    elif args.dataset == "digits":
-        make = data.paired_digits if paired else data.unpaired_digits
-        dataset = make(args.translation, 32, batch_size=args.batch_size, seed=args.seed)
-        name = f"digits_{args.translation}"
-    else:
-        raise UsageError(f"--task {args.task} trains on --dataset digits or folder; received --dataset {args.dataset}")
+    a, b, name = _image_to_image_data(args, paired)
     out = args.out or os.path.join("runs", f"{args.task}_{name}")
-    if os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite:
-        # No mid-run resume for these tasks yet: never train over a finished run's checkpoint.
-        raise UsageError(f"{out} already holds a --task {args.task} run (model.keras), and "
-                         f"--task {args.task} does not resume: pass --overwrite (or another --out) "
-                         "to start afresh")
-    shape_a, shape_b = (tuple(spec.shape[1:]) for spec in dataset.element_spec)
+    directory, config = _check_resume_config(args, out, _IMAGE_TO_IMAGE_RUN_FLAGS)
+    if (os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite
+            and resume.load_progress(directory) is None):
+        # A run saved before these tasks resumed: never train over its checkpoint.
+        raise UsageError(f"{out} already holds a --task {args.task} run (model.keras) without a resume "
+                         "state: pass --overwrite (or another --out) to start afresh")
+    epochs = args.epochs or 20
+    shape_a, shape_b = a.shape[1:], b.shape[1:]
     filters = 16 if max(shape_a[:2]) <= 32 else 32
     depth = min(4, (min(shape_a[:2]) & -min(shape_a[:2])).bit_length() - 1)  # levels that divide H and W
 
@@ -442,8 +485,8 @@ def _train_image_to_image(args):
     model.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
                   jit_compile=bool(args.xla))
-    inputs, targets = next(iter(dataset.unbatch().batch(8)))
-    targets = targets if paired else None  # unpaired: B images are not the inputs' targets
+    inputs = a[:8]
+    targets = b[:8] if paired else None  # unpaired: B images are not the inputs' targets
 
     def grid(epoch, logs=None):
         save_translation_grid(inputs, model.translate(inputs), targets,
@@ -453,8 +496,10 @@ def _train_image_to_image(args):
     callbacks = [gan_callbacks.TerminateOnNonFinite(),
                  keras.callbacks.LambdaCallback(on_epoch_end=grid),
                  gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
-                 gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=False)]
-    model.fit(dataset, epochs=args.epochs or 20, callbacks=callbacks, verbose=args.verbose)
+                 gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=not args.overwrite)]
+    data = resume.SeededEpochs(a, b, batch_size=args.batch_size, seed=args.seed, paired=paired)
+    resume.fit(model, data, epochs, directory, save_every=args.save_every, callbacks=callbacks,
+               config=config, verbose=args.verbose)
     gan_callbacks.save_atomic(model.inference_generator, os.path.join(out, "generator.keras"))
     print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"
           f"{' | target' if paired else ''})")

@@ -83,6 +83,49 @@ def _agree_on_overflow(grads):
     return [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
 
 
+def layer_seed_generators(*models):
+    """The `SeedGenerator`s of the layers of `models` (Dropout, ...), once each, in layer order.
+
+    Keras' `save_weights` leaves their state out, so a reloaded network
+    would restart its dropout masks from the first; the GAN models save them
+    beside their own seeds, so a resumed run draws the masks an
+    uninterrupted one would.
+    """
+    seen, found = set(), []
+    for model in models:
+        for layer in model._flatten_layers():
+            for generator in getattr(layer, "_seed_generators", ()):
+                if id(generator) not in seen:
+                    seen.add(id(generator))
+                    found.append(generator)
+    return found
+
+
+class SavesSeedStates:
+    """Mixin for a `keras.Model`: its weights files also hold its `SeedGenerator` states.
+
+    Keras saves no SeedGenerator state. The model names its generators in
+    `_seed_generators_by_name()` (its own noise seeds and its networks'
+    `layer_seed_generators`), so that a loaded model continues the random
+    sequences instead of restarting them. Files saved before a generator
+    existed still load (its state is left as it is).
+    """
+
+    def _seed_generators_by_name(self):
+        raise NotImplementedError
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for name, generator in self._seed_generators_by_name().items():
+            store[name] = generator.state
+
+    def load_own_variables(self, store):
+        seeds = self._seed_generators_by_name()
+        for name in seeds.keys() & set(store.keys()):
+            seeds[name].state.assign(store[name])
+        super().load_own_variables({k: store[k] for k in store.keys() if k not in seeds})
+
+
 def _add_to_mean(tracker, value, count=1):
     """`tracker.update_state` for `count` scalars summing to `value`, as two in-place adds.
 
@@ -187,7 +230,7 @@ def _resolve_optimizers(d_optimizer, g_optimizer, *models):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
-class GAN(keras.Model):
+class GAN(SavesSeedStates, keras.Model):
     """A GAN trained by `fit()`: k D updates, then G updates through D.
 
     Args:
@@ -975,20 +1018,9 @@ class GAN(keras.Model):
         }
 
     def _seed_generators_by_name(self):
-        return {"noise_seed": self.seed_generator, "eval_noise_seed": self._eval_seed_generator}
-
-    def save_own_variables(self, store):
-        # Keras saves no SeedGenerator state: save ours, so that a loaded
-        # model continues the noise sequence instead of restarting it.
-        super().save_own_variables(store)
-        for name, generator in self._seed_generators_by_name().items():
-            store[name] = generator.state
-
-    def load_own_variables(self, store):
-        seeds = self._seed_generators_by_name()
-        for name in seeds.keys() & set(store.keys()):
-            seeds[name].state.assign(store[name])
-        super().load_own_variables({k: store[k] for k in store.keys() if k not in seeds})
+        layers_ = layer_seed_generators(self.generator, self.discriminator)
+        return {"noise_seed": self.seed_generator, "eval_noise_seed": self._eval_seed_generator,
+                **{f"layer_seed_{i}": g for i, g in enumerate(layers_)}}
 
     @classmethod
     def from_config(cls, config):

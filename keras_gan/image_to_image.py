@@ -32,7 +32,7 @@ from keras import ops
 from keras_gan import images as images_module
 from keras_gan import losses as losses_module
 from keras_gan._validation import validate_training_data
-from keras_gan.gan import GAN, _has_labels, _resolve_optimizers
+from keras_gan.gan import GAN, SavesSeedStates, _has_labels, _resolve_optimizers, layer_seed_generators
 
 
 def check_model(name, model, inputs=1):
@@ -69,7 +69,7 @@ def l1(a, b):
     return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
 
 
-class ImageToImageGAN(keras.Model):
+class ImageToImageGAN(SavesSeedStates, keras.Model):
     """Base class of `Pix2Pix` and `CycleGAN`: compile, the two phases, saving.
 
     Subclasses set `default_loss`, build their trackers, and implement
@@ -272,15 +272,11 @@ class ImageToImageGAN(keras.Model):
         return self.inference_generator(images, training=training)
 
     # -------------------------------------------------------------- serialising
-    def save_own_variables(self, store):
-        # Keras saves no SeedGenerator state: ours continues after a load.
-        super().save_own_variables(store)
-        store["noise_seed"] = self.seed_generator.state
-
-    def load_own_variables(self, store):
-        if "noise_seed" in store:
-            self.seed_generator.state.assign(store["noise_seed"])
-        super().load_own_variables({k: store[k] for k in store.keys() if k != "noise_seed"})
+    def _seed_generators_by_name(self):
+        # Saved with the weights (SavesSeedStates): the noise seed (the pool's
+        # draws) and the networks' own, e.g. the U-Net's dropout.
+        layers_ = layer_seed_generators(*self.generators, *self.discriminators)
+        return {"noise_seed": self.seed_generator, **{f"layer_seed_{i}": g for i, g in enumerate(layers_)}}
 
     @classmethod
     def from_config(cls, config):

@@ -2,9 +2,9 @@
 
 `ResumableTraining` saves the whole training state into a folder at every
 epoch end (and every `save_every` steps): G, D, the EMA copy of G, both
-optimizers' state, the noise seed generators (all through
-`GAN.save_weights`), and, in `progress.json`, the epoch, the position within
-it and the epoch's running loss means. At the start of `fit` it restores the
+optimizers' state, the noise seed generators and the networks' own (dropout),
+CycleGAN's image pools (all through `save_weights`), and, in `progress.json`,
+the epoch, the position within it and the epoch's running loss means. At the start of `fit` it restores the
 latest state and makes `fit` continue from there.
 
 `keras_gan.resume.fit` resumes exactly, mid-epoch included: the data is a
@@ -46,10 +46,16 @@ class SeededEpochs:
 
     Args:
         x: samples, a numpy array `(n, ...)`.
-        y: optional labels `(n,)` (conditional GAN): batches are `(x, y)`.
+        y: optional second array: batches are `(x, y)`. Labels `(n,)` of a
+            conditional GAN, or the target images of pix2pix: row `i` goes
+            with `x[i]`.
         batch_size: samples per batch; the last batch of an epoch may be smaller.
         seed: seed of the order of every epoch.
         shuffle: False keeps the given order in every epoch.
+        paired: False for two unpaired domains (CycleGAN): `x` and `y` may
+            differ in length and are shuffled independently (seeds `seed` and
+            `seed + 1`); an epoch zips the first `min(len(x), len(y))` of
+            each, as `tf.data.Dataset.zip` of two shuffled domains does.
 
     Attributes:
         steps_per_epoch: batches per epoch.
@@ -62,35 +68,53 @@ class SeededEpochs:
     ```
     """
 
-    def __init__(self, x, y=None, batch_size=64, seed=0, shuffle=True):
+    def __init__(self, x, y=None, batch_size=64, seed=0, shuffle=True, paired=True):
         self.batch_size = check_positive_int("batch_size", batch_size)
         x = np.asarray(x)
         if x.ndim == 0 or len(x) == 0:
             raise ValueError(f"Invalid value for argument `x`: expected a non-empty array. Received: shape {x.shape}")
+        self.paired = bool(paired)
         if y is not None:
             y = np.asarray(y)
-            if y.shape[:1] != x.shape[:1]:
+            if self.paired and y.shape[:1] != x.shape[:1]:
                 raise ValueError(
-                    f"Invalid value for argument `y`: expected {len(x)} labels, one per sample. "
-                    f"Received: y with shape {y.shape}"
+                    f"Invalid value for argument `y`: expected {len(x)} rows, one per sample of `x` "
+                    f"(or paired=False for two unpaired domains). Received: y with shape {y.shape}"
                 )
+            if y.ndim == 0 or len(y) == 0:
+                raise ValueError(f"Invalid value for argument `y`: expected a non-empty array. Received: shape {y.shape}")
+        elif not self.paired:
+            raise ValueError("Invalid value for argument `y`: paired=False needs a second domain `y`. Received: y=None")
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise ValueError(f"Invalid value for argument `seed`: expected an integer. Received: seed={seed!r}")
         self.seed = int(seed)
         self.shuffle = bool(shuffle)
-        self.num_samples = len(x)
+        self.num_samples = len(x) if y is None else min(len(x), len(y))
         self.steps_per_epoch = -(-self.num_samples // self.batch_size)
         self._arrays = (tf.constant(x),) if y is None else (tf.constant(x), tf.constant(y))
 
-    def _epoch(self, epoch, skip=0):
-        order = tf.range(self.num_samples, dtype=tf.int64)
+    def _order(self, n, seed, epoch):
+        order = tf.range(n, dtype=tf.int64)
         if self.shuffle:
-            seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(epoch, tf.int64)])
+            seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
             order = tf.random.experimental.stateless_shuffle(order, seed=seed)
+        return order
+
+    def _epoch(self, epoch, skip=0):
         # Gathered a chunk of batches at a time, as keras_gan.data.pipeline does.
-        return data_module._epoch_batches(
-            self._arrays, order, self.batch_size, as_tuple=len(self._arrays) > 1, skip=skip
-        )
+        if self.paired:
+            order = self._order(self.num_samples, self.seed, epoch)
+            return data_module._epoch_batches(
+                self._arrays, order, self.batch_size, as_tuple=len(self._arrays) > 1, skip=skip
+            )
+        domains = [
+            data_module._epoch_batches(
+                (t,), self._order(t.shape[0], self.seed + i, epoch)[: self.num_samples],
+                self.batch_size, as_tuple=False, skip=skip,
+            )
+            for i, t in enumerate(self._arrays)
+        ]
+        return tf.data.Dataset.zip(tuple(domains))
 
     def dataset(self, start_epoch=0, end_epoch=1, start_batch=0):
         """The batches of epochs `start_epoch` to `end_epoch - 1`, from batch `start_batch` of the first.
@@ -313,8 +337,8 @@ def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=No
     those of an uninterrupted run. A run already complete returns at once.
 
     Args:
-        gan: a compiled `keras_gan.GAN`.
-        data: a `SeededEpochs`.
+        gan: a compiled `keras_gan.GAN`, `Pix2Pix` or `CycleGAN`.
+        data: a `SeededEpochs` (`paired=False` for CycleGAN's two domains).
         epochs: total number of epochs.
         directory: folder of the resume state.
         save_every: also save every N steps; None for epoch ends only.

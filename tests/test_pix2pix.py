@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 
@@ -208,13 +209,23 @@ def test_cli_task_pix2pix_trains_on_an_image_folder_writes_a_grid_and_never_trai
              if isinstance(l, (layers.Conv2D, keras_gan.layers.SpectralNorm))]
     assert len(convs) == 4 and all(isinstance(l, keras_gan.layers.SpectralNorm) for l in convs)  # 3 + logits
     assert keras_gan.load_generator(tmp_path / "export").output_shape == (16, 16, 3)
-    # A rerun into the same --out would train over that checkpoint: refused, file untouched.
+    # A rerun with other settings would train over that run: refused, file untouched.
     before = (out / "model.keras").read_bytes()
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--task", "pix2pix", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
-                  "--image-size", "16x16", "--epochs", "1", "--verbose", "0", "--out", str(out)])
+                  "--image-size", "16x16", "--batch-size", "3", "--epochs", "1", "--verbose", "0",
+                  "--out", str(out)])
     assert exit_info.value.code == 2
-    assert "already holds a --task pix2pix run" in capsys.readouterr().err
+    assert "--spectral-norm True -> False" in capsys.readouterr().err
+    assert (out / "model.keras").read_bytes() == before
+    # So is a run saved before these tasks resumed (a model.keras and no resume state).
+    shutil.rmtree(out / "resume")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--task", "pix2pix", "--dataset", "folder", "--image-folder", str(tmp_path / "data"),
+                  "--image-size", "16x16", "--batch-size", "3", "--epochs", "1", "--verbose", "0",
+                  "--out", str(out), "--spectral-norm"])
+    assert exit_info.value.code == 2
+    assert "without a resume state" in capsys.readouterr().err
     assert (out / "model.keras").read_bytes() == before
 
 

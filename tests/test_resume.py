@@ -21,11 +21,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
 
 
-def _train_command(out, epochs=2):
-    # Tiny deterministic run: toy nets, no XLA, a resume state every 5 of 40 steps.
-    return [sys.executable, "-m", "keras_gan.cli", "train", "--dataset", "gaussian_1d",
-            "--epochs", str(epochs), "--latent-dim", "4", "--batch-size", "256", "--no-xla", "--save-every", "5",
-            "--verbose", "0", "--out", str(out)]
+# Tiny deterministic runs, no XLA, a resume state every 5 steps: toy nets (40 steps an
+# epoch); pix2pix and CycleGAN on the digits demo (8 steps an epoch), whose U-Nets
+# draw dropout masks and CycleGAN's pools draw from their noise seed.
+_TASK_FLAGS = {
+    "gan": ["--dataset", "gaussian_1d", "--latent-dim", "4", "--batch-size", "256"],
+    "pix2pix": ["--task", "pix2pix", "--batch-size", "240"],
+    "cyclegan": ["--task", "cyclegan", "--batch-size", "120"],
+}
+
+
+def _train_command(out, epochs=2, task="gan"):
+    return [sys.executable, "-m", "keras_gan.cli", "train", *_TASK_FLAGS[task], "--epochs", str(epochs),
+            "--no-xla", "--save-every", "5", "--verbose", "0", "--out", str(out)]
 
 
 def _h5_arrays(path):
@@ -57,17 +65,19 @@ def _wait_for_mid_epoch_state(process, out, timeout=90):
     pytest.fail("no mid-epoch checkpoint appeared in time")
 
 
-def test_cli_killed_mid_epoch_and_rerun_matches_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("task", ["gan", "pix2pix", "cyclegan"])
+def test_cli_killed_mid_epoch_and_rerun_matches_an_uninterrupted_run(tmp_path, task):
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    reference = subprocess.Popen(_train_command(straight), env=ENV, stdout=subprocess.PIPE,
+    reference = subprocess.Popen(_train_command(straight, task=task), env=ENV, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True)
-    victim = subprocess.Popen(_train_command(killed), env=ENV, stdout=subprocess.DEVNULL,
+    victim = subprocess.Popen(_train_command(killed, task=task), env=ENV, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         _wait_for_mid_epoch_state(victim, str(killed))
         victim.send_signal(signal.SIGKILL)  # kill -9: no handler, no cleanup
         assert victim.wait(timeout=30) == -signal.SIGKILL
-        rerun = subprocess.run(_train_command(killed), env=ENV, capture_output=True, text=True, timeout=180)
+        rerun = subprocess.run(_train_command(killed, task=task), env=ENV, capture_output=True, text=True,
+                               timeout=180)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert "resuming from" in rerun.stdout and ", batch " in rerun.stdout
         output, _ = reference.communicate(timeout=180)
@@ -77,11 +87,16 @@ def test_cli_killed_mid_epoch_and_rerun_matches_an_uninterrupted_run(tmp_path):
             if p.poll() is None:
                 p.kill()
     # Bitwise equal on our CPU; 1e-6 leaves room for other BLAS builds.
-    # Same G, D, EMA, both optimizers' state (moments, iteration counts) and noise seed state.
+    # Same networks (and EMA), both optimizers' state (moments, iteration counts), noise
+    # seed state, the U-Nets' dropout seeds and CycleGAN's pools.
     final = "checkpoint-000002-000000.weights.h5"
     a = _h5_arrays(straight / "resume" / final)
     b = _h5_arrays(killed / "resume" / final)
     assert a.keys() == b.keys() and any("optimizer" in k for k in a) and any("noise_seed" in k for k in a)
+    if task != "gan":
+        assert any("layer_seed_" in k for k in a)
+    if task == "cyclegan":
+        assert any("pool" in k for k in a)
     for name in a:
         np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6, err_msg=name)
     # Every epoch logged once, with the same values.
@@ -99,6 +114,28 @@ def _toy_gan(ema_decay=None):
                         seed=0, ema_decay=ema_decay)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     return gan
+
+
+def test_a_loaded_gan_draws_the_dropout_masks_an_uninterrupted_one_would(tmp_path):
+    def gan_with_dropout():
+        keras.utils.set_random_seed(0)
+        gan = keras_gan.GAN(networks.dcgan_generator(4, (8, 8, 1), filters=4),
+                            networks.dcgan_discriminator((8, 8, 1), filters=4, dropout=0.5), seed=0)
+        gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), jit_compile=False)
+        return gan
+
+    x = np.random.default_rng(0).uniform(-1, 1, size=(16, 8, 8, 1)).astype("float32")
+    straight, saved = gan_with_dropout(), gan_with_dropout()
+    straight.fit(x, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    saved.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    saved.save_weights(tmp_path / "state.weights.h5")
+    loaded = gan_with_dropout()  # a fresh process would start with the initial dropout seeds
+    loaded.load_weights(tmp_path / "state.weights.h5")
+    names = [n for n in loaded._seed_generators_by_name() if n.startswith("layer_seed_")]
+    assert len(names) == 2  # D's two Dropout layers
+    loaded.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(straight.weights, loaded.weights):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=0, atol=1e-6, err_msg=a.path)
 
 
 def _toy_data():
@@ -144,6 +181,33 @@ def test_seeded_epochs_fix_each_epochs_order_and_skip_exactly_the_done_batches()
     x = data._arrays[0].numpy()
     order = tf.random.experimental.stateless_shuffle(tf.range(60, dtype=tf.int64), seed=[3, 1]).numpy()
     assert all(np.array_equal(b, x[order[i * 8:(i + 1) * 8]]) for i, b in enumerate(second))
+
+
+def test_unpaired_seeded_epochs_shuffle_each_domain_alone_and_zip_the_shorter_length():
+    a = np.arange(10, dtype="float32")[:, None]
+    b = 100 + np.arange(7, dtype="float32")[:, None]
+    data = resume.SeededEpochs(a, b, batch_size=3, seed=3, paired=False)
+    assert data.steps_per_epoch == 3  # 7 pairs an epoch, as zip of the two domains gives
+
+    def batches(*args):
+        return [(x.numpy().ravel(), y.numpy().ravel()) for x, y in data.dataset(*args)]
+
+    first = batches(0, 1)
+    xs, ys = (np.concatenate(parts) for parts in zip(*first))
+    assert len(xs) == len(ys) == 7 and len(set(xs)) == 7 and sorted(ys) == list(b.ravel())
+    # Each domain has its own order: seed 3 for A, seed 4 for B (the pairing is not fixed).
+    order_a, order_b = (tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=[s, 0]).numpy()
+                        for n, s in ((10, 3), (7, 4)))
+    assert np.array_equal(xs, order_a[:7]) and np.array_equal(ys, 100 + order_b)
+    # Over epochs every A image is seen, and a resumed epoch skips exactly the done batches.
+    seen = set(np.concatenate([x for x, _ in batches(0, 6)]))
+    assert seen == set(a.ravel())
+    resumed, second = batches(1, 2, 1), batches(1, 2)
+    assert all(np.array_equal(p[0], q[0]) and np.array_equal(p[1], q[1]) for p, q in zip(resumed, second[1:]))
+    with pytest.raises(ValueError, match="`y`: paired=False needs a second domain"):
+        resume.SeededEpochs(a, paired=False)
+    with pytest.raises(ValueError, match="expected 10 rows, one per sample of `x` .or paired=False"):
+        resume.SeededEpochs(a, b)
 
 
 def test_resume_fit_after_a_crash_mid_epoch_matches_an_uninterrupted_run(tmp_path):
