@@ -170,6 +170,8 @@ RECIPES = {
     # Stop 15 (a step's noise in one draw), seeds 0-9: 0.053 ± 0.005 (0.043-0.063), 247 s CPU; through
     # DRS (keras_gan.rejection, D fine-tuned 1000 steps at batch 512, 80 s CPU): 0.048 ± 0.004
     # (0.042-0.056), lower on every seed.
+    # Stop 17, a wider G (--set g_filters=128, D keeps 64), 532 s CPU (2.1x): seeds 0, 1, 2, 5, 6, 7
+    # 0.047, 0.041, 0.064, 0.051, 0.080, 0.055 (0.056 ± 0.014): no better on average; not adopted.
     "stacked_digits": dict(
         latent_dim=64, filters=64, pack=2, augment=None,
         loss="non_saturating", lr=1e-3, end_lr_fraction=0.1, beta_1=0.5, batch_size=128,
@@ -217,7 +219,7 @@ def _networks(name, recipe):
         return g, d
     channels = 3 if name == "stacked_digits" else 1
     shape = (8, 8, channels)
-    g = networks.dcgan_generator(recipe["latent_dim"], shape, filters=recipe["filters"])
+    g = networks.dcgan_generator(recipe["latent_dim"], shape, filters=recipe.get("g_filters", recipe["filters"]))
     d_kwargs = dict(filters=recipe["filters"], minibatch_stddev=recipe.get("minibatch_stddev", False),
                     dropout=recipe.get("dropout", 0.0), spectral_norm=recipe.get("spectral_norm", False))
     if pack > 1:
@@ -439,7 +441,7 @@ def main(argv=None):
     for name in args.only:
         recipe = dict(RECIPES[name])
         optional = {"minibatch_features", "augment", "minibatch_stddev", "ema_warmup", "dropout", "spectral_norm",
-                    "d_steps"}
+                    "d_steps", "g_filters"}
         unknown = set(overrides) - set(recipe) - optional
         if unknown:
             parser.error(f"Invalid value for argument `--set`: unknown recipe keys {sorted(unknown)} "
