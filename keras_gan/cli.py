@@ -338,7 +338,8 @@ _LATER_FLAGS = {"spectral_norm": False, "task": "gan"}
 
 
 def _check_resume_config(args, out, flags):
-    """`(directory, config)`: the resume folder of `out`, and this run's settings.
+    """`(directory, config, progress)`: the resume folder of `out`, this run's settings, and
+    the saved state's progress record (None when there is none, or with --overwrite).
 
     A saved state started with other settings is refused (exit code 2),
     naming the flags; --overwrite deletes it instead.
@@ -351,7 +352,7 @@ def _check_resume_config(args, out, flags):
     config = _json_safe({k: getattr(args, k) for k in flags if hasattr(args, k)})
     if args.overwrite:
         shutil.rmtree(directory, ignore_errors=True)
-        return directory, config
+        return directory, config, None
     progress = resume.load_progress(directory)
     old = None if progress is None else {**_LATER_FLAGS, **(progress.get("config") or {})}
     if old is not None and old != config:
@@ -361,7 +362,7 @@ def _check_resume_config(args, out, flags):
             f"{out} holds a run started with other settings ({flags or 'unknown'}): rerun the "
             "same command to resume it, or pass --overwrite (or another --out) to start afresh"
         )
-    return directory, config
+    return directory, config, progress
 
 
 def _resume_setup(args, out, dataset):
@@ -372,21 +373,26 @@ def _resume_setup(args, out, dataset):
     Under --strategy mirrored/multiworker `data` is None: the pipeline is left
     as it is and only epoch ends are saved.
     """
-    import numpy as np
-
     from keras_gan import resume
 
-    directory, config = _check_resume_config(args, out, _RUN_FLAGS)
+    directory, config, _ = _check_resume_config(args, out, _RUN_FLAGS)
     if args.strategy != "default":
         if args.save_every:
             raise UsageError("--save-every needs --strategy default (mid-epoch resume replays "
                              "the data order, which a distributed pipeline does not fix)")
         return directory, None, config
+    x, *y = _in_memory(dataset)
+    return directory, resume.SeededEpochs(x, *y, batch_size=args.batch_size, seed=args.seed), config
+
+
+def _in_memory(dataset):
+    """A finite dataset's batches concatenated: one numpy array per component (`x`, or `x, y`)."""
+    import numpy as np
+
     batches = list(dataset.as_numpy_iterator())
-    labelled = isinstance(batches[0], tuple)
-    x = np.concatenate([b[0] if labelled else b for b in batches])
-    y = np.concatenate([b[1] for b in batches]) if labelled else None
-    return directory, resume.SeededEpochs(x, y, batch_size=args.batch_size, seed=args.seed), config
+    if not isinstance(batches[0], tuple):
+        return [np.concatenate(batches)]
+    return [np.concatenate(parts) for parts in zip(*batches)]
 
 
 def _json_safe(config):
@@ -402,14 +408,7 @@ def _image_to_image_data(args, paired):
     exactly. Unpaired folders keep all of each domain (A/ and B/ may differ
     in size).
     """
-    import numpy as np
-
     from keras_gan import data
-
-    def arrays(dataset):
-        batches = list(dataset.as_numpy_iterator())
-        return [np.concatenate(parts) for parts in zip(*batches)] if isinstance(batches[0], tuple) \
-            else np.concatenate(batches)
 
     if args.dataset == "folder":
         if not args.image_folder:
@@ -417,14 +416,14 @@ def _image_to_image_data(args, paired):
         # image_folder_pairs checks the folders and, when paired, the file names.
         pairs = data.image_folder_pairs(args.image_folder, args.image_size, 256, paired=paired, shuffle=False)
         if paired:
-            a, b = arrays(pairs)
+            a, b = _in_memory(pairs)
         else:
-            a, b = (arrays(data.image_folder(os.path.join(args.image_folder, d), args.image_size, 256,
-                                             shuffle=False)) for d in ("A", "B"))
+            (a,), (b,) = (_in_memory(data.image_folder(os.path.join(args.image_folder, d), args.image_size, 256,
+                                                       shuffle=False)) for d in ("A", "B"))
         return a, b, os.path.basename(os.path.normpath(args.image_folder))
     if args.dataset == "digits":
         make = data.paired_digits if paired else data.unpaired_digits
-        a, b = arrays(make(args.translation, 32, batch_size=256, shuffle=False, seed=args.seed))
+        a, b = _in_memory(make(args.translation, 32, batch_size=256, shuffle=False, seed=args.seed))
         return a, b, f"digits_{args.translation}"
     raise UsageError(f"--task {args.task} trains on --dataset digits or folder; received --dataset {args.dataset}")
 
@@ -451,9 +450,8 @@ def _train_image_to_image(args):
     keras.utils.set_random_seed(args.seed)
     a, b, name = _image_to_image_data(args, paired)
     out = args.out or os.path.join("runs", f"{args.task}_{name}")
-    directory, config = _check_resume_config(args, out, _IMAGE_TO_IMAGE_RUN_FLAGS)
-    if (os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite
-            and resume.load_progress(directory) is None):
+    directory, config, progress = _check_resume_config(args, out, _IMAGE_TO_IMAGE_RUN_FLAGS)
+    if os.path.exists(os.path.join(out, "model.keras")) and not args.overwrite and progress is None:
         # A run saved before these tasks resumed: never train over its checkpoint.
         raise UsageError(f"{out} already holds a --task {args.task} run (model.keras) without a resume "
                          "state: pass --overwrite (or another --out) to start afresh")

@@ -84,7 +84,8 @@ def _agree_on_overflow(grads):
 
 
 def layer_seed_generators(*models):
-    """The `SeedGenerator`s of the layers of `models` (Dropout, ...), once each, in layer order.
+    """The `SeedGenerator`s of the layers of `models` (Dropout, ...), once each, in layer
+    order, by the names their states are saved under (`layer_seed_0`, ...).
 
     Keras' `save_weights` leaves their state out, so a reloaded network
     would restart its dropout masks from the first; the GAN models save them
@@ -98,7 +99,7 @@ def layer_seed_generators(*models):
                 if id(generator) not in seen:
                     seen.add(id(generator))
                     found.append(generator)
-    return found
+    return {f"layer_seed_{i}": generator for i, generator in enumerate(found)}
 
 
 class SavesSeedStates:
@@ -1018,9 +1019,8 @@ class GAN(SavesSeedStates, keras.Model):
         }
 
     def _seed_generators_by_name(self):
-        layers_ = layer_seed_generators(self.generator, self.discriminator)
         return {"noise_seed": self.seed_generator, "eval_noise_seed": self._eval_seed_generator,
-                **{f"layer_seed_{i}": g for i, g in enumerate(layers_)}}
+                **layer_seed_generators(self.generator, self.discriminator)}
 
     @classmethod
     def from_config(cls, config):

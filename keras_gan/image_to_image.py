@@ -275,8 +275,8 @@ class ImageToImageGAN(SavesSeedStates, keras.Model):
     def _seed_generators_by_name(self):
         # Saved with the weights (SavesSeedStates): the noise seed (the pool's
         # draws) and the networks' own, e.g. the U-Net's dropout.
-        layers_ = layer_seed_generators(*self.generators, *self.discriminators)
-        return {"noise_seed": self.seed_generator, **{f"layer_seed_{i}": g for i, g in enumerate(layers_)}}
+        return {"noise_seed": self.seed_generator,
+                **layer_seed_generators(*self.generators, *self.discriminators)}
 
     @classmethod
     def from_config(cls, config):
