@@ -28,6 +28,9 @@ then `g_steps` G updates:
   (`warmup_g_steps`, `warmup_d_steps`).
 - Conditional GAN (`num_classes`): data is `(x, y)`; G takes `[z, label]`,
   D takes `[x, label]`, and each fake gets the label of its real slice.
+- InfoGAN code (`code_classifier`): G starts from
+  `keras_gan.codes.CategoricalCode`, and each G update also trains G and Q
+  on Q's cross-entropy on the fakes' codes (`info_loss`).
 """
 
 import threading
@@ -40,10 +43,11 @@ from keras import ops
 from keras_gan import _random
 from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
+from keras_gan import codes as codes_module
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
 from keras_gan._validation import (
-    InvalidDataError, check_noise, check_non_negative_int, check_positive_int, check_seed, validate_training_data, validate_values,
+    InvalidDataError, check_float, check_noise, check_non_negative_int, check_positive_int, check_seed, validate_training_data, validate_values,
 )
 from keras_gan.layers import PackSamples
 
@@ -265,6 +269,16 @@ class GAN(SavesSeedStates, keras.Model):
         augment: differentiable augmentation of real and fake images before
             D, in both phases: a policy such as `"translation,cutout,color"`
             or a layer (`keras_gan.augment.DiffAugment`). None for none.
+        code_classifier: InfoGAN's Q for a G that starts from
+            `keras_gan.codes.CategoricalCode(categories)`: a built model
+            from one of G's samples to `(batch, categories)` logits. Each G
+            update then adds `info_weight` times Q's cross-entropy on the
+            fakes' codes to G's loss, and trains Q on it too (Q's variables
+            go with G's to `g_optimizer`); logged as `info_loss`. G learns
+            to put each code somewhere Q can tell apart, so it can switch
+            modes on the code instead of on a bridge of samples between them
+            (`keras_gan.codes`). Unconditional GANs only. None for none.
+        info_weight: the weight of that term (>= 0; InfoGAN uses 1.0).
 
     Example:
 
@@ -294,7 +308,7 @@ class GAN(SavesSeedStates, keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None,
                  num_classes=None, ema_decay=None, pack=1, augment=None, ema_warmup=True,
-                 **kwargs):
+                 code_classifier=None, info_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         for arg, net in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(net, keras.Model):
@@ -372,6 +386,17 @@ class GAN(SavesSeedStates, keras.Model):
             )
         self.ema_warmup = bool(ema_warmup)
         self.augment = augment_module.get(augment)
+        self.code_categories = None
+        if code_classifier is not None:
+            if conditional:
+                raise ValueError(
+                    "Invalid value for argument `code_classifier`: InfoGAN codes are supported by "
+                    f"unconditional GANs only; expected None with num_classes={self.num_classes}. "
+                    f"Received: code_classifier={code_classifier.name!r}"
+                )
+            self.code_categories = codes_module.check_code_classifier(code_classifier, generator, g_out)
+        self.code_classifier = code_classifier
+        self.info_weight = check_float("info_weight", info_weight, non_negative=True)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
@@ -410,6 +435,7 @@ class GAN(SavesSeedStates, keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.penalty_tracker = keras.metrics.Mean(name="d_penalty")
+        self.info_tracker = keras.metrics.Mean(name="info_loss")
         self.d_steps = 1
         self.g_steps = 1
         self.gan_loss = None
@@ -524,7 +550,7 @@ class GAN(SavesSeedStates, keras.Model):
         # Build now, in the caller's strategy scope, on each network's own
         # variables (keras#19246; an optimizer accepts only what it was built with).
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_optimizer.build(self._g_side_variables())
 
     def get_compile_config(self):
         if self.gan_loss is None:
@@ -555,7 +581,13 @@ class GAN(SavesSeedStates, keras.Model):
     @property
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-        return trackers + [self.penalty_tracker] if self.penalties else trackers
+        trackers += [self.penalty_tracker] if self.penalties else []
+        return trackers + [self.info_tracker] if self.code_classifier is not None else trackers
+
+    def _g_side_variables(self):
+        """What `g_optimizer` updates: G's trainable variables, then Q's (InfoGAN)."""
+        q = [] if self.code_classifier is None else self.code_classifier.trainable_variables
+        return list(self.generator.trainable_variables) + list(q)
 
     # -------------------------------------------------------------------- noise
     def sample_noise(self, n, seed_generator=None):
@@ -723,11 +755,12 @@ class GAN(SavesSeedStates, keras.Model):
         """
         z = self.sample_noise(ops.shape(real)[0]) if z is None else z
         g_inputs = z if labels is None else [z, labels]
-        g_vars = self.generator.trainable_variables
+        g_vars = self._g_side_variables()
         with tf.GradientTape() as tape:
             fake = None
-            if shared_d_step:
+            if shared_d_step or self.code_classifier is not None:
                 fake = self.generator(g_inputs, training=True)
+            if shared_d_step:
                 with tape.stop_recording():
                     self._d_step(real, labels, fake=ops.stop_gradient(fake))
             was_trainable = self.discriminator.trainable
@@ -741,7 +774,11 @@ class GAN(SavesSeedStates, keras.Model):
                 if self.gan_loss.needs_real_logits_for_g:
                     real_logits = self._discriminate(self._d_input(real), labels, training=True)
                 loss = self.gan_loss.generator_loss(fake_logits, real_logits)
-                scaled = self._scale_for_gradient(loss, self.g_optimizer)
+                info = 0.0
+                if self.code_classifier is not None:
+                    info = self._info_loss(z, fake)
+                    self._log(self.info_tracker, info)
+                scaled = self._scale_for_gradient(loss + self.info_weight * info, self.g_optimizer)
             finally:
                 self.discriminator.trainable = was_trainable
         grads = tape.gradient(scaled, g_vars)
@@ -750,6 +787,18 @@ class GAN(SavesSeedStates, keras.Model):
             self._update_ema()
         self._log(self.g_loss_tracker, loss)
         return loss
+
+    def _info_loss(self, z, fake, training=True):
+        """InfoGAN's term: Q's cross-entropy on the code of each fake's `z`.
+
+        Minimised by G and Q together (both take the gradient of
+        `info_weight` times it), it is, up to a constant, minus the
+        variational lower bound on the mutual information between code and
+        sample (InfoGAN).
+        """
+        codes = codes_module.categorical_code(z, self.code_categories)
+        logits = ops.cast(self.code_classifier(fake, training=training), "float32")
+        return ops.mean(keras.losses.sparse_categorical_crossentropy(codes, logits, from_logits=True))
 
     def _update_ema(self):
         """`w_ema = decay * w_ema + (1 - decay) * w`; BatchNorm statistics are copied.
@@ -855,6 +904,8 @@ class GAN(SavesSeedStates, keras.Model):
         self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits, real_logits))
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_logits, "float32")))
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_logits, "float32")))
+        if self.code_classifier is not None:
+            self.info_tracker.update_state(self._info_loss(z, fake, training=False))
         return self._logs()
 
     def _logs(self):
@@ -1016,19 +1067,26 @@ class GAN(SavesSeedStates, keras.Model):
             "ema_warmup": self.ema_warmup,
             "pack": self.pack,
             "augment": None if self.augment is None else keras.saving.serialize_keras_object(self.augment),
+            "code_classifier": None if self.code_classifier is None
+            else keras.saving.serialize_keras_object(self.code_classifier),
+            "info_weight": self.info_weight,
         }
 
     def _seed_generators_by_name(self):
         return {"noise_seed": self.seed_generator, "eval_noise_seed": self._eval_seed_generator,
-                **layer_seed_generators(self.generator, self.discriminator)}
+                **layer_seed_generators(*self._networks())}
+
+    def _networks(self):
+        return [m for m in (self.generator, self.discriminator, self.code_classifier) if m is not None]
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
-        if config.get("augment") is not None:
-            config["augment"] = keras.saving.deserialize_keras_object(config["augment"])
+        for key in ("augment", "code_classifier"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
 

@@ -10,6 +10,7 @@ import math
 import keras
 from keras import layers
 
+from keras_gan import codes
 from keras_gan import layers as gan_layers
 
 
@@ -223,7 +224,7 @@ def dcgan_discriminator(input_shape=(28, 28, 1), filters=64, dropout=0.0, miniba
     return keras.Model(x_in, logits, name=name)
 
 
-def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), name="toy_generator"):
+def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), categories=None, name="toy_generator"):
     """A small MLP generator for 1D and 2D toy distributions (linear output).
 
     Args:
@@ -231,6 +232,10 @@ def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), name="toy_generato
         output_dim: dimension of one sample (1 for `gaussian_1d`, 2 for the
             2D mixtures).
         units: hidden layer sizes (ReLU).
+        categories: start from `keras_gan.codes.CategoricalCode(categories)`:
+            z's first value becomes an InfoGAN categorical code (train with
+            `keras_gan.GAN(..., code_classifier=toy_code_classifier(...))`).
+            None for a plain z.
         name: model name.
 
     Returns:
@@ -245,11 +250,46 @@ def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), name="toy_generato
     _check_positive("latent_dim", latent_dim)
     _check_positive("output_dim", output_dim)
     z = keras.Input((latent_dim,), name="z")
-    x = z
+    x = z if categories is None else codes.CategoricalCode(categories, name="categorical_code")(z)
     for n in units:
         x = layers.Dense(n, activation="relu")(x)
     x = layers.Dense(output_dim, dtype="float32", name="sample")(x)
     return keras.Model(z, x, name=name)
+
+
+def toy_code_classifier(input_dim=2, categories=8, units=(128, 128), name="toy_code_classifier"):
+    """InfoGAN's Q for toy data: an MLP from a sample to `categories` logits.
+
+    The same body as `toy_discriminator` (LeakyReLU(0.2)), a separate
+    network: Q is trained with G (`keras_gan.GAN(code_classifier=...)`),
+    D is not.
+
+    Args:
+        input_dim: dimension of one sample.
+        categories: number of codes; G must start from
+            `keras_gan.codes.CategoricalCode(categories)`.
+        units: hidden layer sizes.
+        name: model name.
+
+    Returns:
+        A `keras.Model` from `(batch, input_dim)` to `(batch, categories)`
+        logits (float32).
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.toy_generator(16, 2, units=(128,) * 3, categories=8)
+    q = keras_gan.networks.toy_code_classifier(2, categories=8)
+    gan = keras_gan.GAN(g, keras_gan.networks.toy_discriminator(2), code_classifier=q)
+    ```
+    """
+    _check_positive("input_dim", input_dim)
+    codes.check_categories(categories)
+    x_in = keras.Input((input_dim,), name="x")
+    x = x_in
+    for n in units:
+        x = layers.LeakyReLU(0.2)(layers.Dense(n)(x))
+    return keras.Model(x_in, layers.Dense(categories, dtype="float32", name="code_logits")(x), name=name)
 
 
 def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, spectral_norm=False,

@@ -8,7 +8,8 @@ initialises, hence a fresh process. Prints one JSON line of results:
 - `<policy>_update_norm`: size of that step (so a 0 diff is meaningful);
 - `replica_noise_max_diff`: how much the 2 replicas' default noise differs;
 - `overflow_*`: a float16 overflow on replica 1 only, under loss scaling;
-- `fit_finite`: a few steps of plain `fit` with default noise stay finite.
+- `fit_finite`: a few steps of plain `fit` with default noise stay finite;
+- `info_*`: the same one-step comparison with an InfoGAN code and its Q.
 """
 
 import json
@@ -35,7 +36,7 @@ NOISE = [np.random.default_rng(i).normal(size=(GLOBAL_BATCH, LATENT_DIM)).astype
 REAL = np.random.default_rng(0).normal(4.0, 1.25, (GLOBAL_BATCH, 1)).astype("float32")
 
 
-def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reuse_fakes=False):
+def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reuse_fakes=False, info=False):
     """A BatchNorm-free toy GAN (EMA, R1) built and compiled in `strategy.scope()`.
 
     With `inject_noise`, replica r of R draws rows [r*n, (r+1)*n) of the
@@ -44,13 +45,16 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reus
     """
     with strategy.scope():
         keras.utils.set_random_seed(1)
-        generator = networks.toy_generator(LATENT_DIM, 1, units=(16, 16))
+        generator = networks.toy_generator(LATENT_DIM, 1, units=(16, 16), categories=3 if info else None)
         discriminator = networks.toy_discriminator(1, units=(16, 16))
+        q = networks.toy_code_classifier(1, 3, units=(16,)) if info else None
         if init is not None:
             generator.set_weights(init[0])
             discriminator.set_weights(init[1])
+            if info:
+                q.set_weights(init[2])
         # With an EMA copy of G and the R1 penalty: both must be replica-count invariant too.
-        gan = keras_gan.GAN(generator, discriminator, seed=3, ema_decay=0.5)
+        gan = keras_gan.GAN(generator, discriminator, seed=3, ema_decay=0.5, code_classifier=q)
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating",
                     penalties=[keras_gan.penalties.R1(1.0)], reuse_fakes=reuse_fakes)
     if inject_noise:
@@ -77,7 +81,7 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reus
 
 
 def flat_weights(gan):
-    models = (gan.generator, gan.discriminator, gan.ema_generator)
+    models = [m for m in (gan.generator, gan.discriminator, gan.ema_generator, gan.code_classifier) if m]
     return np.concatenate([w.ravel() for model in models for w in model.get_weights()])
 
 
@@ -110,6 +114,16 @@ def main():
     two_replicas = one_step(build(mirrored, init32, reuse_fakes=True))
     results["reuse_update_norm"] = float(np.linalg.norm(one_device - start))
     results["reuse_max_diff"] = float(np.abs(one_device - two_replicas).max())
+
+    # An InfoGAN code: Q trains in the G phase, on each replica's fakes.
+    single = build(tf.distribute.get_strategy(), info=True)
+    init_info = (single.generator.get_weights(), single.discriminator.get_weights(),
+                 single.code_classifier.get_weights())
+    start = flat_weights(single)
+    one_device = one_step(single)
+    two_replicas = one_step(build(mirrored, init_info, info=True))
+    results["info_update_norm"] = float(np.linalg.norm(one_device - start))
+    results["info_max_diff"] = float(np.abs(one_device - two_replicas).max())
     keras.mixed_precision.set_global_policy("mixed_float16")
 
     # keras_gan's own noise (no injection), still under mixed_float16.

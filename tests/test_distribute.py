@@ -120,6 +120,12 @@ def test_reuse_fakes_on_two_replicas_equals_one_device(mirrored):
     assert mirrored["reuse_max_diff"] < 1e-6
 
 
+def test_an_infogan_step_on_two_replicas_equals_one_device(mirrored):
+    # G, D, the EMA copy and Q (code_classifier), one step of the same global batch and noise.
+    assert mirrored["info_update_norm"] > 0.05
+    assert mirrored["info_max_diff"] < 1e-6
+
+
 def test_mixed_float16_under_a_strategy_uses_loss_scaling(mirrored):
     assert mirrored["mixed_float16_loss_scaled"] and not mirrored["float32_loss_scaled"]
 
