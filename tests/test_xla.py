@@ -23,6 +23,13 @@ def packed_toy_nets():
             networks.packed_discriminator("toy", (1,), pack=2, units=(16, 16)))
 
 
+def info_toy_nets():
+    # An InfoGAN code of 3 categories and its Q.
+    return (networks.toy_generator(4, 1, units=(16, 16), categories=3),
+            networks.packed_discriminator("toy", (1,), pack=2, units=(16, 16)),
+            networks.toy_code_classifier(1, 3, units=(16,)))
+
+
 def conditional_dcgan_nets():
     # Embeddings, transposed convolutions, convolutions and BatchNorm.
     return (networks.conditional_generator("dcgan", 8, (8, 8, 1), num_classes=3, filters=8),
@@ -30,7 +37,7 @@ def conditional_dcgan_nets():
 
 
 def step_weights(jit_compile, nets, data, gan_kwargs=None, policy="float32", **compile_kwargs):
-    """Weights of G, D (and G's EMA) after one `fit` step from seed-fixed weights.
+    """Weights of G, D (and G's EMA, Q) after one `fit` step from seed-fixed weights.
 
     Without XLA the step runs eagerly (no tracing: keeps the test fast). SGD
     keeps each update proportional to its gradient; Adam's g / (|g| + eps)
@@ -39,14 +46,15 @@ def step_weights(jit_compile, nets, data, gan_kwargs=None, policy="float32", **c
     keras.mixed_precision.set_global_policy(policy)
     try:
         keras.utils.set_random_seed(1)
-        generator, discriminator = nets()
-        gan = keras_gan.GAN(generator, discriminator, seed=3, **(gan_kwargs or {}))
+        generator, discriminator, *q = nets()
+        gan = keras_gan.GAN(generator, discriminator, seed=3, code_classifier=(q or [None])[0],
+                            **(gan_kwargs or {}))
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1),
                     jit_compile=jit_compile, run_eagerly=not jit_compile, **compile_kwargs)
         assert gan.jit_compile is jit_compile
         x, y = data if isinstance(data, tuple) else (data, None)
         gan.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
-        models = [generator, discriminator] + ([gan.ema_generator] if gan.ema_generator else [])
+        models = [generator, discriminator] + [m for m in (gan.ema_generator, gan.code_classifier) if m]
         return [np.array(w) for m in models for w in m.get_weights()]
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -62,6 +70,7 @@ CASES = {
         packed_toy_nets, REAL_1D, dict(ema_decay=0.9, pack=2),
         dict(loss=keras_gan.losses.NonSaturating(label_smoothing=0.1, halve_d_loss=True),
              d_steps=2, g_steps=2)),
+    "infogan_code,pack=2,ema": (info_toy_nets, REAL_1D, dict(ema_decay=0.9, pack=2), {}),
     "wasserstein,gradient_penalty,d_steps=2": (
         toy_nets, REAL_1D, {}, dict(loss="wasserstein", d_steps=2, penalties=["gp"])),
     "hinge,lazy_r1,conditional,diff_augment,dcgan": (
