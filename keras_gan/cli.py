@@ -46,6 +46,16 @@ def _positive_float(text):
     return value
 
 
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, received {text!r}")
+    return value
+
+
 def _image_size(text):
     try:
         h, w = (int(v) for v in text.lower().split("x"))
@@ -107,6 +117,13 @@ def _add_train(sub):
                    help="class-conditional GAN trained on (image, label): G and D both see the label "
                         f"(labelled datasets: {', '.join(LABELLED_DATASETS)}); sample grids cycle "
                         "through the classes")
+    p.add_argument("--categories", type=_positive_int, default=None,
+                   help="toy datasets: an InfoGAN categorical code of this many categories (the number "
+                        "of modes, e.g. 8 for ring_2d), so G can jump between modes instead of "
+                        "leaving samples between them (keras_gan.codes; default: none)")
+    p.add_argument("--info-weight", type=_non_negative_float, default=1.0,
+                   help="weight of the InfoGAN term with --categories (default: 1.0, InfoGAN's; the "
+                        "ring benchmark's recipe uses 0.3)")
     p.add_argument("--spectral-norm", action="store_true",
                    help="spectral normalization on every layer of D (keras_gan.layers.SpectralNorm; "
                         "both Ds of --task cyclegan)")
@@ -218,11 +235,13 @@ def _sample_shape(dataset):
     return tuple(spec.shape[1:])
 
 
-def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None, spectral_norm=False):
+def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None, spectral_norm=False,
+                   categories=None):
     """Reference G and D for samples of `sample_shape` (images or toy vectors).
 
     With `num_classes`, class-conditional ones: G takes [z, label], D [x, label].
     `spectral_norm` wraps every layer of D in `keras_gan.layers.SpectralNorm`.
+    `categories` (toy vectors): G starts from an InfoGAN categorical code.
     """
     from keras_gan import networks
 
@@ -235,7 +254,7 @@ def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None, 
                 networks.conditional_discriminator(kind, sample_shape, num_classes, spectral_norm=spectral_norm,
                                                    **kwargs))
     if len(sample_shape) == 1:
-        return (networks.toy_generator(latent_dim, sample_shape[0], units=(128, 128)),
+        return (networks.toy_generator(latent_dim, sample_shape[0], units=(128, 128), categories=categories),
                 networks.toy_discriminator(sample_shape[0], units=(128, 128), spectral_norm=spectral_norm))
     if network == "mlp":
         return (networks.mlp_generator(latent_dim, sample_shape),
@@ -285,13 +304,24 @@ def cmd_train(args):
         num_classes = 10
     if not 0.0 <= args.ema_decay < 1.0:
         raise UsageError(f"--ema-decay: expected a number in [0, 1), received {args.ema_decay}")
+    if args.categories is not None and (len(shape) != 1 or num_classes or args.categories < 2):
+        raise UsageError(
+            f"--categories: expected an int >= 2 with a toy dataset ({', '.join(TOY_DATASETS)}) and no "
+            f"--conditional; received --categories {args.categories} with --dataset {args.dataset}"
+            + (" --conditional" if num_classes else "")
+        )
     strategy = strategy_from_name(args.strategy)
     # Networks, GAN and optimizers are built in the strategy's scope; then plain fit.
     with strategy.scope():
         generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes,
-                                                  spectral_norm=args.spectral_norm)
+                                                  spectral_norm=args.spectral_norm, categories=args.categories)
+        code_classifier = None
+        if args.categories:
+            from keras_gan import networks
+
+            code_classifier = networks.toy_code_classifier(shape[0], args.categories, units=(128, 128))
         gan = GAN(generator, discriminator, seed=args.seed, ema_decay=args.ema_decay or None,
-                  num_classes=num_classes)
+                  num_classes=num_classes, code_classifier=code_classifier, info_weight=args.info_weight)
         gan.compile(
             d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
             g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
@@ -330,11 +360,11 @@ def cmd_train(args):
 # Flags that must match for a rerun to continue a run (--epochs may grow), per --task.
 _RUN_FLAGS = ("task", "dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
               "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy",
-              "spectral_norm")
+              "spectral_norm", "categories", "info_weight")
 _IMAGE_TO_IMAGE_RUN_FLAGS = ("task", "dataset", "translation", "image_folder", "image_size", "batch_size",
                              "learning_rate", "norm", "seed", "spectral_norm")
 # Flags added to _RUN_FLAGS later, with the value a run saved before them had.
-_LATER_FLAGS = {"spectral_norm": False, "task": "gan"}
+_LATER_FLAGS = {"spectral_norm": False, "task": "gan", "categories": None, "info_weight": 1.0}
 
 
 def _check_resume_config(args, out, flags):
@@ -444,8 +474,9 @@ def _train_image_to_image(args):
 
     if args.strategy != "default":
         raise UsageError(f"--task {args.task} trains on one device; received --strategy {args.strategy}")
-    if args.conditional:
-        raise UsageError(f"--conditional is for --task gan; received --task {args.task}")
+    for flag, value in (("--conditional", args.conditional), ("--categories", args.categories)):
+        if value:
+            raise UsageError(f"{flag} is for --task gan; received --task {args.task}")
     paired = args.task == "pix2pix"
     keras.utils.set_random_seed(args.seed)
     a, b, name = _image_to_image_data(args, paired)

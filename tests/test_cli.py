@@ -39,6 +39,12 @@ def test_console_script_is_installed():
     (["train", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
     (["train", "--dataset", "folder"], "--dataset folder needs --image-folder PATH"),
     (["sample", "--model", "missing.keras"], "no such file or folder"),
+    (["train", "--info-weight", "-1"], "--info-weight: expected a non-negative number, received '-1'"),
+    (["train", "--categories", "8"], "--categories: expected an int >= 2 with a toy dataset (gaussian_1d, "
+                                     "ring_2d, grid_2d) and no --conditional; received --categories 8 with "
+                                     "--dataset digits"),
+    (["train", "--dataset", "ring_2d", "--categories", "1"], "--categories: expected an int >= 2"),
+    (["train", "--task", "pix2pix", "--categories", "8"], "--categories is for --task gan; received --task pix2pix"),
 ])
 def test_bad_flags_exit_2_with_a_clear_message(argv, message, capsys):
     assert run(*argv) == 2
@@ -153,6 +159,26 @@ def test_train_with_spectral_norm_checkpoints_a_spectral_norm_d(tmp_path, capsys
     # A rerun without the flag is another run: refused, not resumed into the wrong D.
     assert run("train", "--epochs", "2", "--out", str(out), "--verbose", "0", "--network", "dcgan") == 2
     assert "--spectral-norm True -> False" in capsys.readouterr().err
+
+
+def test_train_with_categories_trains_an_infogan_code_and_resumes_only_with_the_same_code(tmp_path, capsys):
+    out = tmp_path / "run"
+    flags = ["train", "--dataset", "ring_2d", "--out", str(out), "--verbose", "0", "--categories", "8",
+             "--info-weight", "0.3"]
+    assert cli.main([*flags, "--epochs", "1"]) == 0
+    model = keras_gan.load_gan(str(out / "model.keras"))
+    assert model.code_categories == 8 and model.info_weight == 0.3
+    assert model.code_classifier.output_shape == (None, 8)
+    header = (out / "log.csv").read_text().splitlines()[0].split(",")
+    assert "info_loss" in header
+    # The exported generator takes plain z: the code is cut from it inside G.
+    assert keras_gan.codes.generator_categories(model.inference_generator) == [8]
+    before = (out / "model.keras").read_bytes()
+    assert run(*flags[:-4], "--categories", "4", "--epochs", "2") == 2
+    assert "--categories 8 -> 4, --info-weight 0.3 -> 1.0" in capsys.readouterr().err
+    assert (out / "model.keras").read_bytes() == before
+    assert cli.main([*flags, "--epochs", "2"]) == 0  # the same flags resume
+    assert len((out / "log.csv").read_text().splitlines()) == 3
 
 
 def test_a_run_saved_before_spectral_norm_existed_still_resumes(tmp_path):
