@@ -384,7 +384,8 @@ def _check_resume_config(args, out, flags):
         shutil.rmtree(directory, ignore_errors=True)
         return directory, config, None
     progress = resume.load_progress(directory)
-    old = None if progress is None else {**_LATER_FLAGS, **(progress.get("config") or {})}
+    later = {k: v for k, v in _LATER_FLAGS.items() if k in flags}  # this task's flags only
+    old = None if progress is None else {**later, **(progress.get("config") or {})}
     if old is not None and old != config:
         changed = sorted(k for k in set(config) | set(old) if old.get(k) != config.get(k))
         flags = ", ".join(f"--{k.replace('_', '-')} {old.get(k)!r} -> {config.get(k)!r}" for k in changed)
