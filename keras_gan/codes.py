@@ -26,17 +26,13 @@ import math
 import keras
 from keras import ops
 
-from keras_gan._validation import check_positive_int
+from keras_gan._validation import _check_int
 
 
 def check_categories(categories):
     """`categories` as an int >= 2, or a ValueError naming it."""
-    if isinstance(categories, bool) or not isinstance(categories, int) or categories < 2:
-        raise ValueError(
-            "Invalid value for argument `categories`: expected an int >= 2 (a categorical "
-            f"code of one category carries no information). Received: categories={categories!r}"
-        )
-    return categories
+    return _check_int("categories", categories, 2,
+                      "an int >= 2 (a categorical code of one category carries no information)")
 
 
 def categorical_code(z, categories):
@@ -148,4 +144,4 @@ def check_code_classifier(code_classifier, generator, sample_shape):
             f"({categories}). Received: a generator with "
             + (f"CategoricalCode categories {found}" if found else "no CategoricalCode layer")
         )
-    return check_positive_int("categories", categories)
+    return categories
