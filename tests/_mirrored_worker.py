@@ -90,40 +90,35 @@ def one_step(gan):
     return flat_weights(gan)
 
 
+def compare_one_step(mirrored, results, key, **options):
+    """One step on 1 device and on 2 replicas from the same weights: `<key>_update_norm`, `<key>_max_diff`.
+
+    Returns the 1-device GAN and the initial weights of its networks.
+    """
+    single = build(tf.distribute.get_strategy(), **options)
+    init = [m.get_weights() for m in (single.generator, single.discriminator, single.code_classifier) if m]
+    start = flat_weights(single)
+    one_device = one_step(single)
+    two_replicas = one_step(build(mirrored, init, **options))
+    results[f"{key}_update_norm"] = float(np.linalg.norm(one_device - start))
+    results[f"{key}_max_diff"] = float(np.abs(one_device - two_replicas).max())
+    return single, init
+
+
 def main():
     results = {}
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     results["replicas"] = mirrored.num_replicas_in_sync
     for policy in ("float32", "mixed_float16"):
         keras.mixed_precision.set_global_policy(policy)
-        single = build(tf.distribute.get_strategy())
-        init = (single.generator.get_weights(), single.discriminator.get_weights())
-        start = flat_weights(single)
-        one_device = one_step(single)
-        two_replicas = one_step(build(mirrored, init))
-        results[f"{policy}_update_norm"] = float(np.linalg.norm(one_device - start))
-        results[f"{policy}_max_diff"] = float(np.abs(one_device - two_replicas).max())
+        single, init = compare_one_step(mirrored, results, policy)
         results[f"{policy}_loss_scaled"] = isinstance(single.d_optimizer, keras.optimizers.LossScaleOptimizer)
 
-    # reuse_fakes (one G forward shared by the phases), float32.
     keras.mixed_precision.set_global_policy("float32")
-    single = build(tf.distribute.get_strategy(), reuse_fakes=True)
-    init32 = (single.generator.get_weights(), single.discriminator.get_weights())
-    start = flat_weights(single)
-    one_device = one_step(single)
-    two_replicas = one_step(build(mirrored, init32, reuse_fakes=True))
-    results["reuse_update_norm"] = float(np.linalg.norm(one_device - start))
-    results["reuse_max_diff"] = float(np.abs(one_device - two_replicas).max())
-
+    # reuse_fakes (one G forward shared by the phases).
+    compare_one_step(mirrored, results, "reuse", reuse_fakes=True)
     # An InfoGAN code: Q trains in the G phase, on each replica's fakes.
-    single = build(tf.distribute.get_strategy(), info=True)
-    init_info = (single.generator.get_weights(), single.discriminator.get_weights(),
-                 single.code_classifier.get_weights())
-    start = flat_weights(single)
-    one_device = one_step(single)
-    two_replicas = one_step(build(mirrored, init_info, info=True))
-    results["info_update_norm"] = float(np.linalg.norm(one_device - start))
-    results["info_max_diff"] = float(np.abs(one_device - two_replicas).max())
+    compare_one_step(mirrored, results, "info", info=True)
     keras.mixed_precision.set_global_policy("mixed_float16")
 
     # keras_gan's own noise (no injection), still under mixed_float16.
