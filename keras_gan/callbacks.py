@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_gan import codes
 from keras_gan import images as images_module
 from keras_gan.distribute import is_chief
 
@@ -24,7 +25,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     Args:
         out_dir: folder for `epoch_001.png`, `epoch_002.png`, ...
-        n: number of samples in the grid.
+        n: number of samples in the grid. With an InfoGAN code
+            (`GAN(code_classifier=...)`) sample i has code `i % categories`.
         seed: seed of the fixed noise.
         tensorboard_dir: if set, the grid is also logged there as an image
             summary named `samples`.
@@ -48,7 +50,12 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path = None
 
     def _noise(self):
-        return tf.random.stateless_normal((self.n, self.model.latent_dim), seed=[self.seed, 0])
+        z = tf.random.stateless_normal((self.n, self.model.latent_dim), seed=[self.seed, 0])
+        categories = getattr(self.model, "code_categories", None)
+        if categories:
+            # Sample i shows code i % categories, as a conditional GAN's grid cycles its classes.
+            z = codes.with_code(z, np.arange(self.n) % categories, categories)
+        return z
 
     def on_train_begin(self, logs=None):
         self._epochs = self.params.get("epochs") if self.params else None

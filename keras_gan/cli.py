@@ -118,9 +118,10 @@ def _add_train(sub):
                         f"(labelled datasets: {', '.join(LABELLED_DATASETS)}); sample grids cycle "
                         "through the classes")
     p.add_argument("--categories", type=_positive_int, default=None,
-                   help="toy datasets: an InfoGAN categorical code of this many categories (the number "
-                        "of modes, e.g. 8 for ring_2d), so G can jump between modes instead of "
-                        "leaving samples between them (keras_gan.codes; default: none)")
+                   help="an InfoGAN categorical code of this many categories, with a Q built like D: "
+                        "for toy data the number of modes (e.g. 8 for ring_2d), so G can jump between "
+                        "modes instead of leaving samples between them; for images e.g. 10 for digits "
+                        "(keras_gan.codes; default: none)")
     p.add_argument("--info-weight", type=_non_negative_float, default=1.0,
                    help="weight of the InfoGAN term with --categories (default: 1.0, InfoGAN's; the "
                         "ring benchmark's recipe uses 0.3)")
@@ -235,33 +236,41 @@ def _sample_shape(dataset):
     return tuple(spec.shape[1:])
 
 
+def _reference_kind(sample_shape, network):
+    """The reference networks' kind for samples of `sample_shape`, and the widths G, D and Q share."""
+    if len(sample_shape) == 1:
+        return "toy", {"units": (128, 128)}
+    if network == "mlp":
+        return "mlp", {}
+    return "dcgan", {"filters": 32 if sample_shape[0] <= 16 else 64}
+
+
 def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None, spectral_norm=False,
                    categories=None):
     """Reference G and D for samples of `sample_shape` (images or toy vectors).
 
     With `num_classes`, class-conditional ones: G takes [z, label], D [x, label].
     `spectral_norm` wraps every layer of D in `keras_gan.layers.SpectralNorm`.
-    `categories` (toy vectors): G starts from an InfoGAN categorical code.
+    `categories`: G starts from an InfoGAN categorical code (its Q:
+    `build_code_classifier`).
     """
     from keras_gan import networks
 
+    kind, widths = _reference_kind(sample_shape, network)
     if num_classes:
-        kind = "toy" if len(sample_shape) == 1 else network
-        kwargs = {"units": (128, 128)} if kind == "toy" else {}
-        if kind == "dcgan":
-            kwargs = {"filters": 32 if sample_shape[0] <= 16 else 64}
-        return (networks.conditional_generator(kind, latent_dim, sample_shape, num_classes, **kwargs),
+        return (networks.conditional_generator(kind, latent_dim, sample_shape, num_classes, **widths),
                 networks.conditional_discriminator(kind, sample_shape, num_classes, spectral_norm=spectral_norm,
-                                                   **kwargs))
-    if len(sample_shape) == 1:
-        return (networks.toy_generator(latent_dim, sample_shape[0], units=(128, 128), categories=categories),
-                networks.toy_discriminator(sample_shape[0], units=(128, 128), spectral_norm=spectral_norm))
-    if network == "mlp":
-        return (networks.mlp_generator(latent_dim, sample_shape),
-                networks.mlp_discriminator(sample_shape, spectral_norm=spectral_norm))
-    filters = 32 if sample_shape[0] <= 16 else 64
-    return (networks.dcgan_generator(latent_dim, sample_shape, filters=filters),
-            networks.dcgan_discriminator(sample_shape, filters=filters, spectral_norm=spectral_norm))
+                                                   **widths))
+    return (networks._build_generator(kind, latent_dim, sample_shape, categories=categories, **widths),
+            networks._build_discriminator(kind, sample_shape, spectral_norm=spectral_norm, **widths))
+
+
+def build_code_classifier(sample_shape, network, categories):
+    """InfoGAN's Q for `build_networks(..., categories=categories)`: D's body, as wide, its own weights."""
+    from keras_gan import networks
+
+    kind, widths = _reference_kind(sample_shape, network)
+    return networks.code_classifier(kind, sample_shape, categories, **widths)
 
 
 def use_xla(args, sample_shape):
@@ -304,22 +313,17 @@ def cmd_train(args):
         num_classes = 10
     if not 0.0 <= args.ema_decay < 1.0:
         raise UsageError(f"--ema-decay: expected a number in [0, 1), received {args.ema_decay}")
-    if args.categories is not None and (len(shape) != 1 or num_classes or args.categories < 2):
+    if args.categories is not None and (num_classes or args.categories < 2):
         raise UsageError(
-            f"--categories: expected an int >= 2 with a toy dataset ({', '.join(TOY_DATASETS)}) and no "
-            f"--conditional; received --categories {args.categories} with --dataset {args.dataset}"
-            + (" --conditional" if num_classes else "")
+            f"--categories: expected an int >= 2 and no --conditional; received --categories "
+            f"{args.categories}" + (" with --conditional" if num_classes else "")
         )
     strategy = strategy_from_name(args.strategy)
     # Networks, GAN and optimizers are built in the strategy's scope; then plain fit.
     with strategy.scope():
         generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes,
                                                   spectral_norm=args.spectral_norm, categories=args.categories)
-        code_classifier = None
-        if args.categories:
-            from keras_gan import networks
-
-            code_classifier = networks.toy_code_classifier(shape[0], args.categories, units=(128, 128))
+        code_classifier = build_code_classifier(shape, args.network, args.categories) if args.categories else None
         gan = GAN(generator, discriminator, seed=args.seed, ema_decay=args.ema_decay or None,
                   num_classes=num_classes, code_classifier=code_classifier, info_weight=args.info_weight)
         gan.compile(

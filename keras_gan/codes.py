@@ -17,13 +17,17 @@ normal CDF, picks one of `categories` equiprobable bins. So G still takes
 - `categorical_code(z, categories)`: the code of each latent vector.
 - `CategoricalCode`: the layer that starts such a G: the code one-hot, then
   `z[:, 1:]`.
+- `with_code(z, code, categories)`: latent vectors of a chosen code, to
+  generate samples of one category (`gan.generate_from_noise(...)`).
 - `keras_gan.GAN(..., code_classifier=q, info_weight=1.0)` trains G and Q on
   the mutual information term (see `GAN`).
 """
 
 import math
+import statistics
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_gan._validation import _check_int
@@ -59,6 +63,49 @@ def categorical_code(z, categories):
     uniform = 0.5 * (1.0 + ops.erf(first / math.sqrt(2.0)))
     # min(): Phi rounds to exactly 1.0 for z >= ~8.3 in float32.
     return ops.cast(ops.minimum(ops.floor(uniform * categories), categories - 1), "int32")
+
+
+def with_code(z, code, categories):
+    """Latent vectors `z` moved into the bins of `code`: `categorical_code` gives `code` back.
+
+    The first value of each vector becomes the middle (in probability) of
+    its code's bin, `Phi^-1((code + 0.5) / categories)`; the rest of z is
+    kept. Feed the result to `gan.generate_from_noise` for samples of chosen
+    codes.
+
+    Args:
+        z: latent vectors, `(n, latent_dim)`.
+        code: one int in `[0, categories)` for every vector, or `n` of them.
+        categories: number of codes, as G's `CategoricalCode`.
+
+    Returns:
+        A float32 numpy array shaped like `z`.
+
+    Example:
+
+    ```python
+    z = np.random.default_rng(0).normal(size=(10, gan.latent_dim))
+    threes = gan.generate_from_noise(keras_gan.codes.with_code(z, 3, gan.code_categories))
+    ```
+    """
+    categories = check_categories(categories)
+    z = np.array(ops.convert_to_numpy(z), dtype="float32")  # a copy: the caller's z is kept
+    if z.ndim != 2 or z.shape[1] < 1:
+        raise ValueError(
+            "Invalid value for argument `z`: expected latent vectors of shape (n, latent_dim). "
+            f"Received: z with shape {z.shape}"
+        )
+    code = np.asarray(code)
+    if (code.ndim > 1 or (code.ndim == 1 and len(code) != len(z)) or not np.issubdtype(code.dtype, np.integer)
+            or code.min(initial=0) < 0 or code.max(initial=0) >= categories):
+        raise ValueError(
+            f"Invalid value for argument `code`: expected an int in [0, {categories}) or {len(z)} of them. "
+            f"Received: code={code.tolist()!r}"
+        )
+    normal = statistics.NormalDist()
+    middles = np.array([normal.inv_cdf((c + 0.5) / categories) for c in range(categories)], "float32")
+    z[:, 0] = middles[code]
+    return z
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")

@@ -585,6 +585,66 @@ def class_coverage(predicted_classes, num_classes):
     return {"classes": int(np.count_nonzero(counts)), "kl": kl_to_uniform(counts), "counts": counts}
 
 
+def code_alignment(codes, predicted_classes, categories, num_classes):
+    """How well InfoGAN codes line up with classes, read by a classifier.
+
+    Args:
+        codes: the categorical code of each generated sample (ints in
+            `[0, categories)`).
+        predicted_classes: the classifier's class of each sample (ints in
+            `[0, num_classes)`), as many.
+        categories: number of codes.
+        num_classes: number of classes.
+
+    Returns:
+        A dict: `purity` (the fraction of samples of their code's most
+        frequent class: 1 when every code makes one class), `nmi` (the
+        mutual information of code and class over the larger of their two
+        entropies: 1 when each determines the other, 0 when they are
+        independent), `classes_owning_a_code` (classes that are
+        the most frequent of at least one code) and `table` (counts,
+        `(categories, num_classes)`).
+
+    Example:
+
+    ```python
+    z = keras_gan.codes.with_code(noise, np.arange(n) % 10, 10)
+    keras_gan.evaluation.code_alignment(np.arange(n) % 10,
+                                        clf.predict_classes(gan.generate_from_noise(z)), 10, 10)
+    ```
+    """
+    categories = check_positive_int("categories", categories)
+    num_classes = check_positive_int("num_classes", num_classes)
+    pairs = []
+    for name, values, bound in (("codes", codes, categories), ("predicted_classes", predicted_classes, num_classes)):
+        values = np.asarray(values).reshape(-1)
+        if values.size == 0 or not np.issubdtype(values.dtype, np.integer) or values.min() < 0 or values.max() >= bound:
+            raise ValueError(
+                f"Invalid value for argument `{name}`: expected a non-empty array of ints in [0, {bound}). "
+                f"Received: {values.size} values of dtype {values.dtype}"
+            )
+        pairs.append(values.astype("int64"))
+    if len(pairs[0]) != len(pairs[1]):
+        raise ValueError(
+            "Invalid value for argument `predicted_classes`: expected one class per code "
+            f"({len(pairs[0])}). Received: {len(pairs[1])} values"
+        )
+    table = np.zeros((categories, num_classes), "int64")
+    np.add.at(table, tuple(pairs), 1)
+    joint = table / table.sum()
+    p_code, p_class = joint.sum(axis=1, keepdims=True), joint.sum(axis=0, keepdims=True)
+    nonzero = joint > 0
+    mutual = float(np.sum(joint[nonzero] * np.log(joint[nonzero] / (p_code @ p_class)[nonzero])))
+    entropy = max(float(-np.sum(p[p > 0] * np.log(p[p > 0]))) for p in (p_code, p_class))
+    return {
+        "purity": float(table.max(axis=1).sum() / table.sum()),
+        # The tolerance: a single code and class sum to an entropy of rounding error, not 0.
+        "nmi": min(max(mutual / entropy, 0.0), 1.0) if entropy > 1e-9 else 0.0,
+        "classes_owning_a_code": int(len(set(table.argmax(axis=1)[table.sum(axis=1) > 0].tolist()))),
+        "table": table,
+    }
+
+
 def evaluate_images(real_images, fake_images, extractor, classifier=None, num_classes=None,
                     kid_subsets=10, kid_subset_size=500):
     """Frechet distance, KID and (with a classifier) class coverage of fakes.

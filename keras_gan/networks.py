@@ -46,7 +46,13 @@ def _sn(layer, spectral_norm):
     return gan_layers.SpectralNorm(layer, dtype=layer.dtype_policy, name=f"{layer.name}_sn")
 
 
-def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512, 1024), name="mlp_generator"):
+def _code_input(z, categories):
+    """z itself, or, with `categories`, z through an InfoGAN `CategoricalCode` layer."""
+    return z if categories is None else codes.CategoricalCode(categories, name="categorical_code")(z)
+
+
+def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512, 1024), categories=None,
+                  name="mlp_generator"):
     """The MLP generator: Dense 128-256-512-1024, BatchNorm, LeakyReLU(0.2), tanh.
 
     BatchNorm follows every hidden Dense but the first, as in the classic
@@ -56,6 +62,10 @@ def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512
         latent_dim: size of the noise vector z.
         output_shape: shape of one sample, e.g. `(28, 28, 1)`.
         units: hidden layer sizes.
+        categories: start from `keras_gan.codes.CategoricalCode(categories)`:
+            z's first value becomes an InfoGAN categorical code (train with
+            `keras_gan.GAN(..., code_classifier=code_classifier(...))`).
+            None for a plain z.
         name: model name.
 
     Returns:
@@ -71,7 +81,7 @@ def mlp_generator(latent_dim=100, output_shape=(28, 28, 1), units=(128, 256, 512
     _check_positive("latent_dim", latent_dim)
     output_shape = _check_shape("output_shape", output_shape)
     z = keras.Input((latent_dim,), name="z")
-    x = z
+    x = _code_input(z, categories)
     for i, n in enumerate(units):
         x = layers.Dense(n)(x)
         if i > 0:
@@ -146,7 +156,7 @@ def _check_image_shape(name, shape):
     return shape
 
 
-def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, name="dcgan_generator"):
+def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, categories=None, name="dcgan_generator"):
     """A DCGAN generator for any H x W x C image, H and W multiples of 4.
 
     Dense to (H/4, W/4, 2*filters), then two stride-2 transposed convolutions
@@ -156,6 +166,10 @@ def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, name="
         latent_dim: size of z.
         output_shape: `(H, W, C)`, H and W multiples of 4.
         filters: width of the last hidden convolution.
+        categories: start from `keras_gan.codes.CategoricalCode(categories)`:
+            z's first value becomes an InfoGAN categorical code (train with
+            `keras_gan.GAN(..., code_classifier=code_classifier(...))`).
+            None for a plain z.
         name: model name.
 
     Returns:
@@ -171,7 +185,7 @@ def dcgan_generator(latent_dim=100, output_shape=(28, 28, 1), filters=64, name="
     _check_positive("filters", filters)
     h, w, c = _check_image_shape("output_shape", output_shape)
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense((h // 4) * (w // 4) * filters * 2, use_bias=False)(z)
+    x = layers.Dense((h // 4) * (w // 4) * filters * 2, use_bias=False)(_code_input(z, categories))
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Reshape((h // 4, w // 4, filters * 2))(x)
@@ -250,7 +264,7 @@ def toy_generator(latent_dim=8, output_dim=2, units=(64, 64), categories=None, n
     _check_positive("latent_dim", latent_dim)
     _check_positive("output_dim", output_dim)
     z = keras.Input((latent_dim,), name="z")
-    x = z if categories is None else codes.CategoricalCode(categories, name="categorical_code")(z)
+    x = _code_input(z, categories)
     for n in units:
         x = layers.Dense(n, activation="relu")(x)
     x = layers.Dense(output_dim, dtype="float32", name="sample")(x)
@@ -284,12 +298,7 @@ def toy_code_classifier(input_dim=2, categories=8, units=(128, 128), name="toy_c
     ```
     """
     _check_positive("input_dim", input_dim)
-    codes.check_categories(categories)
-    x_in = keras.Input((input_dim,), name="x")
-    x = x_in
-    for n in units:
-        x = layers.LeakyReLU(0.2)(layers.Dense(n)(x))
-    return keras.Model(x_in, layers.Dense(categories, dtype="float32", name="code_logits")(x), name=name)
+    return code_classifier("toy", (input_dim,), categories, units=units, name=name)
 
 
 def toy_discriminator(input_dim=2, units=(64, 64), minibatch_features=None, spectral_norm=False,
@@ -420,6 +429,46 @@ def _build_discriminator(kind, input_shape, **kwargs):
     if kind == "toy":
         return builder(input_dim=_check_shape("input_shape", input_shape, 1)[0], **kwargs)
     return builder(input_shape=input_shape, **kwargs)
+
+
+def code_classifier(kind="dcgan", input_shape=(28, 28, 1), categories=10, name="code_classifier", **kwargs):
+    """InfoGAN's Q: the `kind` discriminator's body with a `categories`-logit head.
+
+    A network of its own, built like a fresh D of that kind up to the
+    features D's logits would read, then `Dense(categories)`: Q is trained
+    with G (`keras_gan.GAN(code_classifier=...)`), D is not. Pair it with a
+    G that starts from `keras_gan.codes.CategoricalCode(categories)` (the
+    `categories` argument of the generator builders).
+
+    Args:
+        kind: `"toy"`, `"mlp"` or `"dcgan"` (a PatchGAN judges patches, not
+            whole samples, so it has no place here).
+        input_shape: shape of one sample, G's output shape (`(d,)` for
+            `"toy"`).
+        categories: number of codes, as G's.
+        name: model name.
+        **kwargs: passed to the `kind` discriminator builder (`units`,
+            `filters`, ...).
+
+    Returns:
+        A `keras.Model` from `(batch, *input_shape)` to `(batch, categories)`
+        logits (float32).
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.dcgan_generator(64, (8, 8, 1), filters=32, categories=10)
+    q = keras_gan.networks.code_classifier("dcgan", (8, 8, 1), categories=10, filters=32)
+    gan = keras_gan.GAN(g, keras_gan.networks.dcgan_discriminator((8, 8, 1), filters=32),
+                        code_classifier=q)
+    ```
+    """
+    _pick({k: _DISCRIMINATORS[k] for k in ("toy", "mlp", "dcgan")}, kind, "code classifier")
+    categories = codes.check_categories(categories)
+    body = _build_discriminator(kind, input_shape, **kwargs)
+    features = body.layers[-1].input  # what D's logits layer reads
+    return keras.Model(body.input, layers.Dense(categories, dtype="float32", name="code_logits")(features),
+                       name=name)
 
 
 def conditional_generator(kind="dcgan", latent_dim=100, output_shape=(28, 28, 1), num_classes=10,

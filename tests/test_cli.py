@@ -40,9 +40,8 @@ def test_console_script_is_installed():
     (["train", "--dataset", "folder"], "--dataset folder needs --image-folder PATH"),
     (["sample", "--model", "missing.keras"], "no such file or folder"),
     (["train", "--info-weight", "-1"], "--info-weight: expected a non-negative number, received '-1'"),
-    (["train", "--categories", "8"], "--categories: expected an int >= 2 with a toy dataset (gaussian_1d, "
-                                     "ring_2d, grid_2d) and no --conditional; received --categories 8 with "
-                                     "--dataset digits"),
+    (["train", "--categories", "8", "--conditional"], "--categories: expected an int >= 2 and no "
+                                                      "--conditional; received --categories 8 with --conditional"),
     (["train", "--dataset", "ring_2d", "--categories", "1"], "--categories: expected an int >= 2"),
     (["train", "--task", "pix2pix", "--categories", "8"], "--categories is for --task gan; received --task pix2pix"),
 ])
@@ -179,6 +178,20 @@ def test_train_with_categories_trains_an_infogan_code_and_resumes_only_with_the_
     assert (out / "model.keras").read_bytes() == before
     assert cli.main([*flags, "--epochs", "2"]) == 0  # the same flags resume
     assert len((out / "log.csv").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("network, q_layer", [("dcgan", "Conv2D"), ("mlp", "Dense")])
+def test_train_with_categories_on_images_builds_q_like_d_and_grids_by_code(tmp_path, network, q_layer):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--out", str(out), "--verbose", "0", "--epochs", "1", "--network", network,
+                     "--categories", "10", "--latent-dim", "16"]) == 0
+    model = keras_gan.load_gan(str(out / "model.keras"))
+    assert model.code_categories == 10 and model.code_classifier.output_shape == (None, 10)
+    assert q_layer in {type(layer).__name__ for layer in model.code_classifier.layers}
+    assert [tuple(w.shape) for w in model.code_classifier.weights[:-2]] == \
+        [tuple(w.shape) for w in model.discriminator.weights[:-2]]
+    assert "info_loss" in (out / "log.csv").read_text().splitlines()[0].split(",")
+    assert os.path.exists(out / "samples" / "epoch_001.png")
 
 
 def test_a_run_saved_before_spectral_norm_existed_still_resumes(tmp_path):

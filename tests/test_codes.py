@@ -76,6 +76,30 @@ def test_the_layer_refuses_inputs_that_are_not_latent_vectors():
         codes.CategoricalCode(4)(keras.Input((3, 2)))
 
 
+@pytest.mark.parametrize("categories", [2, 7, 10, 100])
+def test_with_code_moves_each_vector_into_its_codes_bin_and_keeps_the_rest_of_z(categories):
+    z = np.random.default_rng(1).normal(size=(300, 5)).astype("float32")
+    before = z.copy()
+    code = np.arange(300) % categories
+    moved = codes.with_code(z, code, categories)
+    np.testing.assert_array_equal(codes.categorical_code(moved, categories).numpy(), code)
+    np.testing.assert_array_equal(moved[:, 1:], z[:, 1:])
+    np.testing.assert_array_equal(z, before)  # the caller's z is left alone
+    # The middle of bin c in probability: Phi(value) = (c + 0.5) / categories.
+    phi = np.array([NormalDist().cdf(v) for v in moved[:categories, 0]])
+    np.testing.assert_allclose(phi, (np.arange(categories) + 0.5) / categories, atol=1e-6)
+    one = codes.with_code(z[:3], categories - 1, categories)  # one code for every vector
+    np.testing.assert_array_equal(codes.categorical_code(one, categories).numpy(), [categories - 1] * 3)
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 1.5, [0, 1], [[0]]])
+def test_with_code_names_a_bad_code(bad):
+    with pytest.raises(ValueError, match=r"`code`: expected an int in \[0, 4\) or 3 of them. Received: code="):
+        codes.with_code(np.zeros((3, 2)), bad, 4)
+    with pytest.raises(ValueError, match=r"`z`: expected latent vectors of shape \(n, latent_dim\)"):
+        codes.with_code(np.zeros(3), 0, 4)
+
+
 # --------------------------------------------------------- GAN with Q: math
 def test_info_loss_is_qs_cross_entropy_on_each_fakes_code():
     gan = info_gan(categories=4)
@@ -155,6 +179,71 @@ def test_g_makes_its_codes_visible_and_each_code_keeps_to_its_own_region():
     means = np.stack([fakes[code == c].mean(axis=0) for c in range(4)])
     gaps = np.linalg.norm(means[:, None] - means[None], axis=-1)[~np.eye(4, dtype=bool)]
     assert gaps.min() > 0.3
+
+
+# ------------------------------------------------------------ image networks
+@pytest.mark.parametrize("kind, shape, widths", [
+    ("toy", (2,), {"units": (16, 8)}),
+    ("mlp", (8, 8, 1), {"units": (32, 16)}),
+    ("dcgan", (8, 8, 3), {"filters": 8, "minibatch_stddev": True}),
+])
+def test_code_classifier_is_a_fresh_ds_body_with_a_categories_logit_head(kind, shape, widths):
+    q = networks.code_classifier(kind, shape, categories=np.int64(6), **widths)
+    d = networks._build_discriminator(kind, shape, **widths)
+    assert q.input_shape == (None, *shape) and q.output_shape == (None, 6)
+    assert q.output.dtype == "float32" and q.layers[-1].name == "code_logits"
+    # D's layers up to its logits, weight for weight; then 6 logits instead of 1.
+    assert [tuple(w.shape) for w in q.weights[:-2]] == [tuple(w.shape) for w in d.weights[:-2]]
+    assert tuple(q.weights[-2].shape) == tuple(d.weights[-2].shape[:-1]) + (6,)
+    assert not {id(v) for v in q.weights} & {id(v) for v in d.weights}
+
+
+def test_code_classifier_names_a_kind_without_one_logit_per_sample():
+    with pytest.raises(ValueError, match=r"`kind`: expected one of \['dcgan', 'mlp', 'toy'\] for a code "
+                                         r"classifier. Received: kind='patchgan'"):
+        networks.code_classifier("patchgan", (8, 8, 1), 4)
+    with pytest.raises(ValueError, match="`categories`: expected an int >= 2"):
+        networks.code_classifier("dcgan", (8, 8, 1), 1)
+
+
+@pytest.mark.parametrize("build", [
+    lambda c: networks.mlp_generator(6, (8, 8, 1), units=(16, 32), categories=c),
+    lambda c: networks.dcgan_generator(6, (8, 8, 1), filters=8, categories=c),
+])
+def test_image_generators_start_from_the_code_when_asked(build):
+    assert codes.generator_categories(build(None)) == []
+    g = build(5)
+    assert codes.generator_categories(g) == [5] and g.input_shape == (None, 6)
+    z = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+    # Only z[:, 0] differs, and only by bin: the outputs differ by code.
+    a, b = (g(codes.with_code(z, c, 5), training=False).numpy() for c in (0, 4))
+    assert np.abs(a - b).max() > 1e-4
+
+
+def test_a_dcgan_infogan_makes_its_codes_visible_on_digits():
+    keras.utils.set_random_seed(0)
+    shape, k = (8, 8, 1), 4
+    g = networks.dcgan_generator(16, shape, filters=16, categories=k)
+    gan = keras_gan.GAN(g, networks.dcgan_discriminator(shape, filters=16), seed=0,
+                        code_classifier=networks.code_classifier("dcgan", shape, k, filters=16))
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5))
+    history = gan.fit(data.load_digits()[0], batch_size=64, epochs=8, verbose=0).history
+    assert history["info_loss"][0] > 0.6  # chance: log(4) = 1.39
+    assert history["info_loss"][-1] < 0.1
+    z = codes.with_code(np.random.default_rng(2).normal(size=(400, 16)), np.arange(400) % k, k)
+    for fakes in (g(z, training=True), gan.generate_from_noise(z)):  # batch / moving BatchNorm statistics
+        accuracy = np.mean(np.argmax(gan.code_classifier(fakes).numpy(), axis=1) == np.arange(400) % k)
+        assert accuracy > 0.95
+
+
+def test_the_sample_grid_of_an_infogan_cycles_through_the_codes(tmp_path):
+    gan = info_gan(categories=3)
+    grid = keras_gan.callbacks.SampleGrid(str(tmp_path), n=10, seed=4)
+    grid.set_model(gan)
+    z = grid._noise()
+    np.testing.assert_array_equal(codes.categorical_code(z, 3).numpy(), np.arange(10) % 3)
+    plain = tf.random.stateless_normal((10, gan.latent_dim), seed=[4, 0]).numpy()
+    np.testing.assert_array_equal(np.asarray(z)[:, 1:], plain[:, 1:])
 
 
 # ------------------------------------------------- saving, export, precision

@@ -140,6 +140,37 @@ def test_class_coverage_counts_classes_and_kl():
         evaluation.class_coverage([0, 4], num_classes=4)
 
 
+def test_code_alignment_on_hand_computed_tables():
+    codes = np.arange(1000) % 10
+    for classes in (codes, (codes * 7) % 10):  # the classes, or any relabelling of them
+        scores = evaluation.code_alignment(codes, classes, 10, 10)
+        assert scores["purity"] == 1.0 and scores["nmi"] == pytest.approx(1.0)
+        assert scores["classes_owning_a_code"] == 10
+    pairs = evaluation.code_alignment(codes, codes // 2, 10, 10)  # two codes per class
+    assert pairs["purity"] == 1.0 and pairs["classes_owning_a_code"] == 5
+    assert pairs["nmi"] == pytest.approx(math.log(5) / math.log(10))
+    independent = evaluation.code_alignment(np.repeat(np.arange(4), 6), np.tile(np.arange(6), 4), 4, 6)
+    assert independent["nmi"] == pytest.approx(0.0, abs=1e-12) and independent["purity"] == pytest.approx(1 / 6)
+    one_class = evaluation.code_alignment(codes, np.zeros(1000, int), 10, 10)
+    assert one_class["nmi"] == pytest.approx(0.0, abs=1e-12) and one_class["purity"] == 1.0
+    # codes [0, 0, 0, 1], classes [0, 0, 1, 1]: joint .5 .25 / 0 .25, marginals .75 .25 and .5 .5
+    small = evaluation.code_alignment([0, 0, 0, 1], [0, 0, 1, 1], 2, 2)
+    np.testing.assert_array_equal(small["table"], [[2, 1], [0, 1]])
+    mutual = 0.5 * math.log(0.5 / 0.375) + 0.25 * math.log(0.25 / 0.375) + 0.25 * math.log(0.25 / 0.125)
+    assert small["purity"] == 0.75 and small["nmi"] == pytest.approx(mutual / math.log(2))
+
+
+@pytest.mark.parametrize("codes, classes, message", [
+    ([0, 3], [0, 1], r"`codes`: expected a non-empty array of ints in \[0, 3\)"),
+    ([0, 1], [0, 1.5], r"`predicted_classes`: expected a non-empty array of ints in \[0, 2\)"),
+    ([], [], r"`codes`: expected a non-empty array"),
+    ([0, 1], [0], r"`predicted_classes`: expected one class per code \(2\). Received: 1 values"),
+])
+def test_code_alignment_names_bad_input(codes, classes, message):
+    with pytest.raises(ValueError, match=message):
+        evaluation.code_alignment(codes, classes, 3, 2)
+
+
 class _ChannelValueClassifier:
     """Reads a digit as the rounded mean pixel value (for exact mode tests)."""
 

@@ -70,3 +70,15 @@ def test_report_merges_runs_seed_by_seed_and_judges_the_mean_against_the_targets
     assert "| grid | high_quality | 0.96 ± 0 (1) |" in out and "| >= 0.97 | NO |" in out
     assert "below target: grid.high_quality" in out
     assert "| grid | CPU time per run (s) | 50 ± 0 (1) |" in out
+
+
+def test_infogan_digits_smoke_run_finds_digits_in_the_codes(capsys):
+    spec = importlib.util.spec_from_file_location(
+        "infogan_digits_benchmark", BENCHMARK.parent / "infogan_digits.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--smoke"]) == 0  # exit 1 below the floor
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| 0 |"))
+    purity, nmi = (float(cell) for cell in row.split("|")[2:4])
+    assert nmi >= module.SMOKE_FLOOR and 0.1 <= purity <= 1.0
