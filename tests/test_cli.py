@@ -181,7 +181,7 @@ def test_train_with_categories_trains_an_infogan_code_and_resumes_only_with_the_
 
 
 @pytest.mark.parametrize("network, q_layer", [("dcgan", "Conv2D"), ("mlp", "Dense")])
-def test_train_with_categories_on_images_builds_q_like_d_and_grids_by_code(tmp_path, network, q_layer):
+def test_train_with_categories_on_images_builds_q_like_d_and_logs_info_loss(tmp_path, network, q_layer):
     out = tmp_path / "run"
     assert cli.main(["train", "--out", str(out), "--verbose", "0", "--epochs", "1", "--network", network,
                      "--categories", "10", "--latent-dim", "16"]) == 0

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
 
 
@@ -71,6 +73,16 @@ def test_report_merges_runs_seed_by_seed_and_judges_the_mean_against_the_targets
     assert "below target: grid.high_quality" in out
     assert "| grid | CPU time per run (s) | 50 ± 0 (1) |" in out
 
+
+def test_a_recipes_g_lr_gives_g_its_own_learning_rate_and_d_keeps_lr():
+    quality = _load_benchmark()
+    recipe = dict(quality.RECIPES["gaussian_1d"], steps=0)
+    for g_lr, expected in ((None, recipe["lr"]), (5e-3, 5e-3)):
+        gan = quality.train("gaussian_1d", dict(recipe, g_lr=g_lr), seed=0)
+        g, d = (opt.get_config()["learning_rate"]["config"] for opt in (gan.g_optimizer, gan.d_optimizer))
+        assert g["initial_learning_rate"] == expected and d["initial_learning_rate"] == recipe["lr"]
+        # Each decays to end_lr_fraction of its own start.
+        assert g["end_learning_rate"] == pytest.approx(expected * recipe["end_lr_fraction"])
 
 def test_infogan_digits_smoke_run_finds_digits_in_the_codes(capsys):
     spec = importlib.util.spec_from_file_location(
