@@ -203,7 +203,7 @@ def _auto_jit_compile(gan, run_eagerly):
         return False
     if any(d.device_type != "CPU" for d in tf.config.list_physical_devices()):
         return "auto"
-    nets = (gan.generator, gan.discriminator)
+    nets = gan._networks()  # G, D and (InfoGAN) Q: everything the step runs
     policies = [keras.mixed_precision.global_policy()] + [m.dtype_policy for m in nets]
     if any(p.compute_dtype != "float32" for p in policies):
         return False
@@ -541,8 +541,7 @@ class GAN(SavesSeedStates, keras.Model):
             )
         self.reuse_fakes = bool(reuse_fakes)
         self._phase = "regular"
-        self.d_optimizer, self.g_optimizer = _resolve_optimizers(
-            d_optimizer, g_optimizer, self.generator, self.discriminator)
+        self.d_optimizer, self.g_optimizer = _resolve_optimizers(d_optimizer, g_optimizer, *self._networks())
         if kwargs.get("jit_compile", "auto") == "auto":
             kwargs["jit_compile"] = _auto_jit_compile(self, kwargs.get("run_eagerly", False))
         # optimizer=None: a bare compile would create an unused optimizer.
@@ -1077,6 +1076,7 @@ class GAN(SavesSeedStates, keras.Model):
                 **layer_seed_generators(*self._networks())}
 
     def _networks(self):
+        """G, D and Q (when the GAN has an InfoGAN code): the networks a step runs and trains."""
         return [m for m in (self.generator, self.discriminator, self.code_classifier) if m is not None]
 
     @classmethod

@@ -96,7 +96,7 @@ def compare_one_step(mirrored, results, key, **options):
     Returns the 1-device GAN and the initial weights of its networks.
     """
     single = build(tf.distribute.get_strategy(), **options)
-    init = [m.get_weights() for m in (single.generator, single.discriminator, single.code_classifier) if m]
+    init = [m.get_weights() for m in single._networks()]
     start = flat_weights(single)
     one_device = one_step(single)
     two_replicas = one_step(build(mirrored, init, **options))

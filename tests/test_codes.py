@@ -288,6 +288,20 @@ def test_mixed_float16_step_keeps_info_loss_finite():
     assert np.isfinite(logs["info_loss"][0]) and 0.0 < logs["info_loss"][0] < 3.0
 
 
+
+def test_a_float16_q_alone_gets_g_optimizer_loss_scaled_and_keeps_xla_off():
+    g, d, _ = _nets()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        q = networks.toy_code_classifier(2, 4, units=(8,))  # only Q computes in float16
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    gan = keras_gan.GAN(g, d, code_classifier=q)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    # Q's float16 gradients go through g_optimizer, so it must scale the loss.
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert gan.jit_compile is False  # "auto" keeps XLA off for any float16 network of the step
+
 # ------------------------------------------------------------- bad arguments
 def _nets(categories=4, q_categories=4, q_dim=2):
     g = networks.toy_generator(6, 2, units=(8,), categories=categories)
