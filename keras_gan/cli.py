@@ -122,7 +122,7 @@ def _add_train(sub):
                         "for toy data the number of modes (e.g. 8 for ring_2d), so G can jump between "
                         "modes instead of leaving samples between them; for images e.g. 10 for digits "
                         "(keras_gan.codes; default: none)")
-    p.add_argument("--info-weight", type=_non_negative_float, default=1.0,
+    p.add_argument("--info-weight", type=_non_negative_float, default=None,
                    help="weight of the InfoGAN term with --categories (default: 1.0, InfoGAN's; the "
                         "ring benchmark's recipe uses 0.3)")
     p.add_argument("--spectral-norm", action="store_true",
@@ -318,6 +318,11 @@ def cmd_train(args):
             f"--categories: expected an int >= 2 and no --conditional; received --categories "
             f"{args.categories}" + (" with --conditional" if num_classes else "")
         )
+    if args.info_weight is not None and args.categories is None:
+        raise UsageError(f"--info-weight: weights the InfoGAN term, so it needs --categories; received "
+                         f"--info-weight {args.info_weight} without --categories")
+    if args.info_weight is None:
+        args.info_weight = 1.0  # also what the resume config of a run without a code holds
     strategy = strategy_from_name(args.strategy)
     # Networks, GAN and optimizers are built in the strategy's scope; then plain fit.
     with strategy.scope():
@@ -479,7 +484,8 @@ def _train_image_to_image(args):
 
     if args.strategy != "default":
         raise UsageError(f"--task {args.task} trains on one device; received --strategy {args.strategy}")
-    for flag, value in (("--conditional", args.conditional), ("--categories", args.categories)):
+    for flag, value in (("--conditional", args.conditional), ("--categories", args.categories),
+                        ("--info-weight", args.info_weight is not None)):
         if value:
             raise UsageError(f"{flag} is for --task gan; received --task {args.task}")
     paired = args.task == "pix2pix"

@@ -44,6 +44,9 @@ def test_console_script_is_installed():
                                                       "--conditional; received --categories 8 with --conditional"),
     (["train", "--dataset", "ring_2d", "--categories", "1"], "--categories: expected an int >= 2"),
     (["train", "--task", "pix2pix", "--categories", "8"], "--categories is for --task gan; received --task pix2pix"),
+    (["train", "--info-weight", "0.3"], "--info-weight: weights the InfoGAN term, so it needs --categories; "
+                                        "received --info-weight 0.3 without --categories"),
+    (["train", "--task", "cyclegan", "--info-weight", "0"], "--info-weight is for --task gan; received --task cyclegan"),
 ])
 def test_bad_flags_exit_2_with_a_clear_message(argv, message, capsys):
     assert run(*argv) == 2
