@@ -282,6 +282,7 @@ def train(name, recipe, seed):
         # `g_lr`: G's own learning rate (two time scales); D keeps `lr`.
         _optimizer(recipe, recipe.get("d_steps", 1)), _optimizer(recipe, lr=recipe.get("g_lr")), loss=recipe["loss"],
         penalties=penalties, d_steps=recipe.get("d_steps", 1),
+        feature_matching_weight=recipe.get("feature_matching_weight", 0.0),
         # XLA speeds the MLPs up but makes CPU convolutions ~7x slower (measured).
         jit_compile=name in ("ring", "grid", "gaussian_1d"), steps_per_execution=50,
     )
@@ -470,7 +471,8 @@ def main(argv=None):
     for name in args.only:
         recipe = dict(RECIPES[name])
         optional = {"minibatch_features", "augment", "minibatch_stddev", "ema_warmup", "dropout", "spectral_norm",
-                    "d_steps", "g_filters", "categories", "info_weight", "g_lr"}
+                    "d_steps", "g_filters", "categories", "info_weight", "g_lr",
+                    "feature_matching_weight"}
         unknown = set(overrides) - set(recipe) - optional
         if unknown:
             parser.error(f"Invalid value for argument `--set`: unknown recipe keys {sorted(unknown)} "

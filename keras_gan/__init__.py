@@ -1,7 +1,7 @@
 """keras-gan: GANs trained with plain Keras 3 `fit()`, exported for TF Serving."""
 
 from keras_gan import callbacks, data, images, losses, networks
-from keras_gan import augment, codes, layers, penalties
+from keras_gan import augment, codes, feature_matching, layers, penalties
 from keras_gan import evaluation, rejection
 from keras_gan import distribute
 from keras_gan.gan import GAN
@@ -17,7 +17,7 @@ from keras_gan.saving import load_gan
 __version__ = "0.1.0"
 
 __all__ = ["GAN", "callbacks", "data", "images", "losses", "networks", "__version__",
-           "augment", "codes", "layers", "penalties", "evaluation", "rejection", "distribute",
+           "augment", "codes", "feature_matching", "layers", "penalties", "evaluation", "rejection", "distribute",
            "export", "export_generator", "inference", "load_generator", "serving",
            "Pix2Pix", "CycleGAN", "image_to_image", "pool",
            "resume", "saving", "load_gan"]

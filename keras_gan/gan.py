@@ -31,6 +31,9 @@ then `g_steps` G updates:
 - InfoGAN code (`code_classifier`): G starts from
   `keras_gan.codes.CategoricalCode`, and each G update also trains G and Q
   on Q's cross-entropy on the fakes' codes (`info_loss`).
+- Feature matching (`compile(feature_matching_weight=w)`): each G update
+  also descends `w * ||mean f(real) - mean f(fake)||^2`, `f` what D's last
+  layer reads (`keras_gan.feature_matching`), with D frozen.
 """
 
 import threading
@@ -44,6 +47,7 @@ from keras_gan import _random
 from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
 from keras_gan import codes as codes_module
+from keras_gan.feature_matching import feature_matching_loss, with_features
 from keras_gan import losses as losses_module
 from keras_gan import penalties as penalties_module
 from keras_gan._validation import (
@@ -436,6 +440,8 @@ class GAN(SavesSeedStates, keras.Model):
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.penalty_tracker = keras.metrics.Mean(name="d_penalty")
         self.info_tracker = keras.metrics.Mean(name="info_loss")
+        self.feature_matching_tracker = keras.metrics.Mean(name="feature_matching")
+        self.feature_matching_weight = 0.0
         self.d_steps = 1
         self.g_steps = 1
         self.gan_loss = None
@@ -461,6 +467,7 @@ class GAN(SavesSeedStates, keras.Model):
         warmup_g_steps=0,
         warmup_d_steps=0,
         reuse_fakes=False,
+        feature_matching_weight=0.0,
         **kwargs,
     ):
         """Configures both optimizers, the adversarial loss and the update ratio.
@@ -498,6 +505,17 @@ class GAN(SavesSeedStates, keras.Model):
                 with `g_steps > 1` the later G updates draw fresh noise.
                 G's BatchNorm statistics move once per G update, as
                 without it. False: every D and G update draws its own noise.
+            feature_matching_weight: adds this weight times feature
+                matching (Salimans et al. 2016) to G's loss: `||mean f(real)
+                - mean f(fake)||^2`, with `f` what D's last layer reads (its
+                input, flattened) and the means over the batch; the real
+                side is a constant. It asks G to match the data's feature
+                statistics, e.g. how often each kind of sample appears,
+                which the adversarial loss on one batch barely sees (0.1 is
+                a start; larger weights can let D win). Logged as
+                `feature_matching`.
+                Needs a functional or Sequential D whose last layer reads
+                one tensor. 0.0 for none.
             **kwargs: passed to `keras.Model.compile`: `steps_per_execution`
                 (several steps per call: faster for small networks; batch
                 callbacks then fire once per call), `run_eagerly`, and
@@ -540,6 +558,12 @@ class GAN(SavesSeedStates, keras.Model):
                 f"Received: reuse_fakes={reuse_fakes!r}"
             )
         self.reuse_fakes = bool(reuse_fakes)
+        self.feature_matching_weight = check_float("feature_matching_weight", feature_matching_weight,
+                                                   non_negative=True)
+        if self.feature_matching_weight:
+            # Named to sort after `combined`, which already holds D's layers:
+            # the saved file's layout does not change (keras saves a shared layer once).
+            self.discriminator_with_features = with_features(self.discriminator)
         self._phase = "regular"
         self.d_optimizer, self.g_optimizer = _resolve_optimizers(d_optimizer, g_optimizer, *self._networks())
         if kwargs.get("jit_compile", "auto") == "auto":
@@ -564,6 +588,7 @@ class GAN(SavesSeedStates, keras.Model):
             "warmup_g_steps": self.warmup_g_steps,
             "warmup_d_steps": self.warmup_d_steps,
             "reuse_fakes": self.reuse_fakes,
+            "feature_matching_weight": self.feature_matching_weight,
         }
 
     def compile_from_config(self, config):
@@ -581,7 +606,8 @@ class GAN(SavesSeedStates, keras.Model):
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
         trackers += [self.penalty_tracker] if self.penalties else []
-        return trackers + [self.info_tracker] if self.code_classifier is not None else trackers
+        trackers += [self.info_tracker] if self.code_classifier is not None else []
+        return trackers + [self.feature_matching_tracker] if self.feature_matching_weight else trackers
 
     def _g_side_variables(self):
         """What `g_optimizer` updates: G's trainable variables, then Q's (InfoGAN)."""
@@ -681,8 +707,10 @@ class GAN(SavesSeedStates, keras.Model):
             x = self.augment(x, training=training)
         return x if self.packer is None else self.packer(x)
 
-    def _discriminate(self, x, labels=None, **kwargs):
-        return self.discriminator(x if labels is None else [x, labels], **kwargs)
+    def _discriminate(self, x, labels=None, features=False, **kwargs):
+        """D's logits; with `features`, `(logits, f)`: `f` what D's last layer reads."""
+        d = self.discriminator_with_features if features else self.discriminator
+        return d(x if labels is None else [x, labels], **kwargs)
 
     def _d_step(self, real, labels=None, fake=None, z=None):
         """D phase (Dmain + Dreg): one D update on `real` and as many fresh fakes.
@@ -757,7 +785,7 @@ class GAN(SavesSeedStates, keras.Model):
         g_vars = self._g_side_variables()
         with tf.GradientTape() as tape:
             fake = None
-            if shared_d_step or self.code_classifier is not None:
+            if shared_d_step or self.code_classifier is not None or self.feature_matching_weight:
                 fake = self.generator(g_inputs, training=True)
             if shared_d_step:
                 with tape.stop_recording():
@@ -765,19 +793,8 @@ class GAN(SavesSeedStates, keras.Model):
             was_trainable = self.discriminator.trainable
             self.discriminator.trainable = False
             try:
-                if fake is None:
-                    fake_logits = self.combined(g_inputs, training=True)
-                else:
-                    fake_logits = self._discriminate(self._d_input(fake), labels, training=True)
-                real_logits = None
-                if self.gan_loss.needs_real_logits_for_g:
-                    real_logits = self._discriminate(self._d_input(real), labels, training=True)
-                loss = self.gan_loss.generator_loss(fake_logits, real_logits)
-                info = 0.0
-                if self.code_classifier is not None:
-                    info = self._info_loss(z, fake)
-                    self._log(self.info_tracker, info)
-                scaled = self._scale_for_gradient(loss + self.info_weight * info, self.g_optimizer)
+                loss, extra = self._g_losses(g_inputs, z, fake, real, labels)
+                scaled = self._scale_for_gradient(loss + extra, self.g_optimizer)
             finally:
                 self.discriminator.trainable = was_trainable
         grads = tape.gradient(scaled, g_vars)
@@ -786,6 +803,34 @@ class GAN(SavesSeedStates, keras.Model):
             self._update_ema()
         self._log(self.g_loss_tracker, loss)
         return loss
+
+    def _g_losses(self, g_inputs, z, fake, real, labels):
+        """G's adversarial loss through the frozen D, and its other terms, weighted and summed.
+
+        `fake` is None when nothing but the adversarial loss needs it
+        (then `combined` runs G and D in one call).
+        """
+        matching = bool(self.feature_matching_weight)
+        if fake is None:
+            fake_logits = self.combined(g_inputs, training=True)
+        else:
+            fake_logits = self._discriminate(self._d_input(fake), labels, features=matching, training=True)
+        real_logits = None
+        if self.gan_loss.needs_real_logits_for_g or matching:
+            real_logits = self._discriminate(self._d_input(real), labels, features=matching, training=True)
+        extra = 0.0
+        if matching:
+            (fake_logits, fake_f), (real_logits, real_f) = fake_logits, real_logits
+            term = feature_matching_loss(real_f, fake_f)
+            self._log(self.feature_matching_tracker, term)
+            extra = self.feature_matching_weight * term
+        if not self.gan_loss.needs_real_logits_for_g:
+            real_logits = None
+        if self.code_classifier is not None:
+            info = self._info_loss(z, fake)
+            self._log(self.info_tracker, info)
+            extra = extra + self.info_weight * info
+        return self.gan_loss.generator_loss(fake_logits, real_logits), extra
 
     def _info_loss(self, z, fake, training=True):
         """InfoGAN's term: Q's cross-entropy on the code of each fake's `z`.
@@ -897,8 +942,12 @@ class GAN(SavesSeedStates, keras.Model):
         real, labels = self._slices(*self._real_samples(data), 1)[0]
         z = self.sample_noise(ops.shape(real)[0], self._eval_seed_generator)
         fake = self.generator(z if labels is None else [z, labels], training=False)
-        real_logits = self._discriminate(self._d_input(real, training=False), labels, training=False)
-        fake_logits = self._discriminate(self._d_input(fake, training=False), labels, training=False)
+        matching = bool(self.feature_matching_weight)
+        real_logits = self._discriminate(self._d_input(real, training=False), labels, matching, training=False)
+        fake_logits = self._discriminate(self._d_input(fake, training=False), labels, matching, training=False)
+        if matching:
+            (real_logits, real_f), (fake_logits, fake_f) = real_logits, fake_logits
+            self.feature_matching_tracker.update_state(feature_matching_loss(real_f, fake_f))
         self.d_loss_tracker.update_state(self.gan_loss.discriminator_loss(real_logits, fake_logits))
         self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits, real_logits))
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_logits, "float32")))

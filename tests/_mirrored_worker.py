@@ -9,7 +9,8 @@ initialises, hence a fresh process. Prints one JSON line of results:
 - `replica_noise_max_diff`: how much the 2 replicas' default noise differs;
 - `overflow_*`: a float16 overflow on replica 1 only, under loss scaling;
 - `fit_finite`: a few steps of plain `fit` with default noise stay finite;
-- `info_*`: the same one-step comparison with an InfoGAN code and its Q.
+- `info_*`: the same one-step comparison with an InfoGAN code and its Q;
+- `feature_matching_*`: the same with feature matching (means over the global batch).
 """
 
 import json
@@ -36,7 +37,8 @@ NOISE = [np.random.default_rng(i).normal(size=(GLOBAL_BATCH, LATENT_DIM)).astype
 REAL = np.random.default_rng(0).normal(4.0, 1.25, (GLOBAL_BATCH, 1)).astype("float32")
 
 
-def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reuse_fakes=False, info=False):
+def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reuse_fakes=False, info=False,
+          feature_matching=0.0):
     """A BatchNorm-free toy GAN (EMA, R1) built and compiled in `strategy.scope()`.
 
     With `inject_noise`, replica r of R draws rows [r*n, (r+1)*n) of the
@@ -56,7 +58,8 @@ def build(strategy, init=None, inject_noise=True, overflow_on_replica=None, reus
         # With an EMA copy of G and the R1 penalty: both must be replica-count invariant too.
         gan = keras_gan.GAN(generator, discriminator, seed=3, ema_decay=0.5, code_classifier=q)
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), loss="non_saturating",
-                    penalties=[keras_gan.penalties.R1(1.0)], reuse_fakes=reuse_fakes)
+                    penalties=[keras_gan.penalties.R1(1.0)], reuse_fakes=reuse_fakes,
+                    feature_matching_weight=feature_matching)
     if inject_noise:
         used = {}
 
@@ -119,6 +122,8 @@ def main():
     compare_one_step(mirrored, results, "reuse", reuse_fakes=True)
     # An InfoGAN code: Q trains in the G phase, on each replica's fakes.
     compare_one_step(mirrored, results, "info", info=True)
+    # Feature matching: the batch means are over the global batch (all-reduced).
+    compare_one_step(mirrored, results, "feature_matching", feature_matching=1.0)
     keras.mixed_precision.set_global_policy("mixed_float16")
 
     # keras_gan's own noise (no injection), still under mixed_float16.

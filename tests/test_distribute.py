@@ -126,6 +126,12 @@ def test_an_infogan_step_on_two_replicas_equals_one_device(mirrored):
     assert mirrored["info_max_diff"] < 1e-6
 
 
+def test_a_feature_matching_step_on_two_replicas_equals_one_device(mirrored):
+    # The term's batch means are all-reduced: each replica's half-batch mean would differ.
+    assert mirrored["feature_matching_update_norm"] > 0.05
+    assert mirrored["feature_matching_max_diff"] < 1e-6
+
+
 def test_mixed_float16_under_a_strategy_uses_loss_scaling(mirrored):
     assert mirrored["mixed_float16_loss_scaled"] and not mirrored["float32_loss_scaled"]
 

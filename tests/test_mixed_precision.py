@@ -144,14 +144,15 @@ def test_an_injected_overflow_skips_the_step_and_halves_the_scale(policy):
         assert optimizer.iterations.numpy() == 0
 
 
-def test_a_mixed_float16_step_agrees_with_a_float32_step(policy):
+@pytest.mark.parametrize("compile_kwargs", [{}, dict(feature_matching_weight=0.5)], ids=["plain", "feature_matching"])
+def test_a_mixed_float16_step_agrees_with_a_float32_step(policy, compile_kwargs):
     policy("float32")
-    reference = toy_gan()
+    reference = toy_gan(**compile_kwargs)
     init = (reference.generator.get_weights(), reference.discriminator.get_weights())
     start = flat(weights(reference))
     one_step(reference)
     policy("mixed_float16")
-    mixed = toy_gan(init=init)  # same weights and the same seed, so the same noise
+    mixed = toy_gan(init=init, **compile_kwargs)  # same weights and the same seed, so the same noise
     one_step(mixed)
     update32 = flat(weights(reference)) - start
     update16 = flat(weights(mixed)) - start

@@ -71,6 +71,11 @@ CASES = {
         dict(loss=keras_gan.losses.NonSaturating(label_smoothing=0.1, halve_d_loss=True),
              d_steps=2, g_steps=2)),
     "infogan_code,pack=2,ema": (info_toy_nets, REAL_1D, dict(ema_decay=0.9, pack=2), {}),
+    "feature_matching,reuse_fakes,ema,pack=2": (
+        packed_toy_nets, REAL_1D, dict(ema_decay=0.9, pack=2), dict(feature_matching_weight=0.5, reuse_fakes=True)),
+    "feature_matching,relativistic_average,conditional,dcgan": (
+        conditional_dcgan_nets, (IMAGES, LABELS), dict(num_classes=3),
+        dict(loss="relativistic_average", feature_matching_weight=0.5)),
     "wasserstein,gradient_penalty,d_steps=2": (
         toy_nets, REAL_1D, {}, dict(loss="wasserstein", d_steps=2, penalties=["gp"])),
     "hinge,lazy_r1,conditional,diff_augment,dcgan": (
