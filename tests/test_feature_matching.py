@@ -10,7 +10,7 @@ import keras_gan
 from keras_gan import networks
 from keras_gan.feature_matching import feature_matching_loss, with_features
 
-from _nets import bn_discriminator, bn_generator
+from _nets import SubclassedDiscriminator, bn_discriminator, bn_generator
 
 W1 = np.array([[0.5, -1.0, 2.0]], "float32")  # D's hidden layer: f(x) = x W1 + B1 (linear)
 B1 = np.array([0.1, 0.2, -0.3], "float32")
@@ -147,24 +147,15 @@ def test_the_weight_survives_save_and_load(tmp_path):
     assert "feature_matching" in loaded.fit(x, batch_size=16, epochs=1, verbose=0).history
 
 
-class _SubclassedD(keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.dense = layers.Dense(1)
-
-    def call(self, x):
-        return self.dense(x)
-
-
 @pytest.mark.parametrize("weight, d, match", [
     (-1.0, None, "feature_matching_weight"),
     ("x", None, "feature_matching_weight"),
-    (1.0, "subclassed", "feature_matching_weight.*functional or Sequential discriminator.*_SubclassedD"),
+    (1.0, "subclassed", "feature_matching_weight.*functional or Sequential discriminator.*SubclassedDiscriminator"),
     (1.0, "two_outputs", "feature_matching_weight.*with one output.*two_heads"),
 ])
 def test_bad_feature_matching_is_named(weight, d, match):
     if d == "subclassed":
-        d = _SubclassedD()
+        d = SubclassedDiscriminator()
         d(np.zeros((1, 2), "float32"))
     elif d == "two_outputs":
         x = keras.Input((2,))

@@ -8,7 +8,7 @@ from keras_gan import layers as gan_layers
 from keras_gan import networks
 from keras_gan._per_sample import judges_each_sample_alone
 
-from _nets import bn_discriminator
+from _nets import SubclassedDiscriminator, bn_discriminator
 
 
 def _functional(*middle, in_shape=(8,)):
@@ -48,15 +48,6 @@ def _with_raw_op():
     return keras.Model(x, layers.Dense(1)(x - ops.mean(x, axis=0, keepdims=True)))
 
 
-class _Subclassed(keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.dense = layers.Dense(1)
-
-    def call(self, x):
-        return self.dense(x)
-
-
 @pytest.mark.parametrize("make", [
     lambda: bn_discriminator(8),
     lambda: _functional(gan_layers.MinibatchStddev()),
@@ -65,7 +56,7 @@ class _Subclassed(keras.Model):
     lambda: _functional(_BatchMean()),  # an unknown layer
     _with_raw_op,  # ops.mean over the batch inside a functional model
     lambda: keras.Sequential([keras.Input((2,)), bn_discriminator(2)]),  # nested BatchNorm
-    _Subclassed,
+    SubclassedDiscriminator,
 ], ids=["batchnorm", "minibatch_stddev", "squared_deviation", "keras_spectral_normalization", "unknown_layer",
         "raw_batch_op", "nested_batchnorm", "subclassed"])
 def test_discriminators_that_may_mix_samples_are_refused(make):
