@@ -50,7 +50,7 @@ def with_features(discriminator):
             f"last layer reads, one tensor. Received: discriminator {name!r} whose last layer "
             f"{last.name!r} reads {len(inputs)} tensors"
         )
-    return keras.Model(discriminator.inputs, [logits, features], name=f"{name}_with_features")
+    return keras.Model(discriminator.input, [logits, features], name=f"{name}_with_features")
 
 
 def _is_graph_model(layer):
