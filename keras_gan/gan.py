@@ -824,8 +824,6 @@ class GAN(SavesSeedStates, keras.Model):
             term = feature_matching_loss(real_f, fake_f)
             self._log(self.feature_matching_tracker, term)
             extra = self.feature_matching_weight * term
-        if not self.gan_loss.needs_real_logits_for_g:
-            real_logits = None
         if self.code_classifier is not None:
             info = self._info_loss(z, fake)
             self._log(self.info_tracker, info)

@@ -48,8 +48,8 @@ def test_each_benchmark_trains_briefly_and_beats_its_floor(tmp_path):
     assert run["drs_modes"] >= 1 and 0.0 <= run["drs_kl"] < 7.0, run  # log(1000) = 6.9: one mode
 
 
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("quality_benchmark", BENCHMARK)
+def _load_benchmark(path=BENCHMARK):
+    spec = importlib.util.spec_from_file_location(f"{path.stem}_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -84,11 +84,9 @@ def test_a_recipes_g_lr_gives_g_its_own_learning_rate_and_d_keeps_lr():
         # Each decays to end_lr_fraction of its own start.
         assert g["end_learning_rate"] == pytest.approx(expected * recipe["end_lr_fraction"])
 
+
 def test_infogan_digits_smoke_run_finds_digits_in_the_codes(capsys):
-    spec = importlib.util.spec_from_file_location(
-        "infogan_digits_benchmark", BENCHMARK.parent / "infogan_digits.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_benchmark(BENCHMARK.parent / "infogan_digits.py")
     assert module.main(["--smoke"]) == 0  # exit 1 below the floor
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| 0 |"))
