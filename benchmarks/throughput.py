@@ -10,7 +10,12 @@ images per second that `fit` consumes for:
   k D updates on the k slices of the batch, then one G update on a slice.
 - `default`: `keras_gan.GAN` compiled with nothing but its optimizers,
   the loss and `d_steps` (whatever `GAN.compile` picks by default: XLA for
-  the MLP GAN on CPU, not for the DCGAN nor the toy nets).
+  the MLP GAN on CPU, not for the DCGAN nor the toy nets), a plain Adam
+  updating each variable in one kernel.
+- `keras_adam`: `default` with Adam through Keras' own per-op update (an
+  Adam subclass, which keras_gan does not fuse), as the baseline updates:
+  its ratio to `default` is what the fused update buys.
+- `noxla`: `default` with `jit_compile=False` forced.
 - `reuse`: `compile(reuse_fakes=True)`: one G forward per iteration, whose
   stop_gradient'd fakes D also trains on.
 - `fast`: `reuse` plus `steps_per_execution` (several steps per call of the
@@ -66,7 +71,7 @@ from keras import ops  # noqa: E402
 import keras_gan  # noqa: E402
 from keras_gan import networks  # noqa: E402
 
-VARIANTS = ("baseline", "default", "reuse", "fast", "fast_xla", "fast_noxla", "bf16", "fast_bf16", "pipeline")
+VARIANTS = ("baseline", "default", "keras_adam", "noxla", "reuse", "fast", "fast_xla", "fast_noxla", "bf16", "fast_bf16", "pipeline")
 FAST = ("reuse", "fast", "fast_xla", "fast_noxla", "fast_bf16")
 BF16 = ("bf16", "fast_bf16")
 
@@ -158,6 +163,10 @@ def _optimizer():
     return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
 
+class KerasAdam(keras.optimizers.Adam):
+    """Adam through Keras' own per-op update: keras_gan fuses only the exact class."""
+
+
 def build(variant, network, d_steps, width, steps_per_execution):
     """A compiled model of one variant, on fresh networks with seed-fixed weights."""
     previous = keras.mixed_precision.global_policy()
@@ -183,9 +192,11 @@ def _build(variant, network, d_steps, width, steps_per_execution):
         kwargs["reuse_fakes"] = True
     if variant.startswith("fast"):
         kwargs["steps_per_execution"] = steps_per_execution
-    if variant in ("fast_xla", "fast_noxla"):
+    if variant in ("fast_xla", "fast_noxla", "noxla"):
         kwargs["jit_compile"] = variant == "fast_xla"
-    model.compile(_optimizer(), _optimizer(), loss="non_saturating", d_steps=d_steps, **kwargs)
+    optimizers = ((KerasAdam(2e-4, beta_1=0.5), KerasAdam(2e-4, beta_1=0.5)) if variant == "keras_adam"
+                  else (_optimizer(), _optimizer()))
+    model.compile(*optimizers, loss="non_saturating", d_steps=d_steps, **kwargs)
     return model
 
 

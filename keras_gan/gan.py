@@ -43,6 +43,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan import _adam
 from keras_gan import _random
 from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
@@ -669,7 +670,8 @@ class GAN(SavesSeedStates, keras.Model):
     def _apply_gradients(self, optimizer, grads, variables):
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             grads = _agree_on_overflow(grads)
-        optimizer.apply_gradients(zip(grads, variables))
+        # A plain Adam updates each variable in one kernel (keras_gan._adam).
+        _adam.apply_gradients(optimizer, grads, variables)
 
     def _step_noise(self, reals):
         """One latent batch per real batch in `reals`, cut from a single draw.

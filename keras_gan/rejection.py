@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_gan import _adam
 from keras_gan._validation import check_float, check_positive_int, check_seed
 from keras_gan.gan import GAN
 
@@ -183,6 +184,7 @@ class RejectionSampler:
         # 0.048 with batch 1024 and a constant 1e-4; the plain G scored 0.003).
         schedule = keras.optimizers.schedules.PolynomialDecay(learning_rate, steps, 0.0)
         optimizer = keras.optimizers.Adam(schedule, beta_1=0.5)
+        optimizer.build(d.trainable_variables)
         real_all = tf.constant(x.astype("float32"))
         n, latent_dim = x.shape[0], gan.latent_dim
 
@@ -197,7 +199,7 @@ class RejectionSampler:
                 lr, lf = self._logits(d, real, True), self._logits(d, fake, True)
                 loss = ops.mean(ops.softplus(-lr)) + ops.mean(ops.softplus(lf))
             grads = tape.gradient(loss, d.trainable_variables)
-            optimizer.apply_gradients(zip(grads, d.trainable_variables))
+            _adam.apply_gradients(optimizer, grads, d.trainable_variables)
             return loss
 
         for i in range(steps):
