@@ -300,11 +300,11 @@ def main(argv=None):
                         help="distinct samples in the pipeline variant's dataset")
     parser.add_argument("--smoke", action="store_true",
                         help="CI check: toy nets, one cell (d_steps 2, batch 16), the variants "
-                             "baseline default fast fast_bf16 pipeline, a few steps, 1 repeat")
+                             "baseline default keras_adam fast fast_bf16 pipeline, a few steps, 1 repeat")
     args = parser.parse_args(argv)
     if args.smoke:
         args.networks, args.d_steps, args.batch_sizes = ["toy2d"], [2], [16]
-        args.variants = ["baseline", "default", "fast", "fast_bf16", "pipeline"]
+        args.variants = ["baseline", "default", "keras_adam", "fast", "fast_bf16", "pipeline"]
         args.steps, args.repeats, args.steps_per_execution, args.width = 4, 1, 2, 8
         args.pipeline_samples = 64
     if "baseline" not in args.variants:
