@@ -1,4 +1,4 @@
-"""A plain `keras.optimizers.Adam` update in one kernel per variable.
+"""A plain `keras.optimizers.Adam` update in fewer ops: one kernel per large variable.
 
 Keras 3's Adam (`keras/src/optimizers/adam.py`, `update_step`) runs about a
 dozen separate elementwise ops per variable, each a pass over the weights,
@@ -20,6 +20,11 @@ Anything else, an Adam subclass (AdamW), amsgrad, weight decay, clipping,
 an EMA, gradient accumulation, a loss-scale factor, a missing gradient or a
 distribution strategy (whose cross-replica gradient sums Keras' path does),
 goes through `optimizer.apply_gradients` unchanged.
+
+It reads Keras 3.15's optimizer internals (`_momentums`, `_velocities`,
+`_get_variable_index`, `_check_variables_are_known`); setup.cfg pins
+keras < 3.16, and tests/test_adam.py compares the result with Keras' own
+update, so a change there fails a test rather than training differently.
 """
 
 import keras
