@@ -27,6 +27,8 @@ keras < 3.16, and tests/test_adam.py compares the result with Keras' own
 update, so a change there fails a test rather than training differently.
 """
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -42,17 +44,19 @@ _KERAS_ONLY = ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "grad
                "loss_scale_factor")
 
 
-def fusable(optimizer, grads):
-    """Whether `apply_gradients` updates `grads`' variables in one kernel each.
+def fusable(optimizer, grads, variables):
+    """Whether `apply_gradients` takes the cheaper path for these gradients.
 
     Args:
         optimizer: a built Keras optimizer.
         grads: the gradients, one per variable.
+        variables: the variables they update.
 
     Returns:
         True for a plain `keras.optimizers.Adam` (exactly that class, float
         betas and epsilon, none of `_KERAS_ONLY`, no amsgrad or EMA) outside
-        a distribution strategy, with a gradient for every variable.
+        a distribution strategy, with a gradient for every variable and no
+        variable Keras overwrites with its gradient.
     """
     return (
         type(optimizer) is keras.optimizers.Adam
@@ -63,6 +67,7 @@ def fusable(optimizer, grads):
         and all(isinstance(b, (int, float)) for b in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon))
         and not tf.distribute.has_strategy()
         and all(g is not None for g in grads)
+        and not any(getattr(v, "overwrite_with_gradient", False) for v in variables)
     )
 
 
@@ -91,14 +96,11 @@ def apply_gradients(optimizer, grads, variables):
     ```
     """
     grads, variables = list(grads), list(variables)
-    if not grads or not fusable(optimizer, grads):
+    if not grads or not fusable(optimizer, grads, variables):
         optimizer.apply_gradients(zip(grads, variables))
         return
     # Keras' own check, so an unknown variable fails the same way on both paths.
     optimizer._check_variables_are_known(variables)
-    if any(getattr(v, "overwrite_with_gradient", False) for v in variables):
-        optimizer.apply_gradients(zip(grads, variables))
-        return
     with tf.name_scope(optimizer.name):
         # Read once, before any update: a schedule is evaluated at `iterations`.
         learning_rate = optimizer.learning_rate
@@ -108,17 +110,17 @@ def apply_gradients(optimizer, grads, variables):
             dtype = variable.dtype
             if dtype not in scalars:
                 scalars[dtype] = _adam_scalars(optimizer, learning_rate, step, dtype)
-            if isinstance(grad, tf.IndexedSlices) or _size(variable) < FUSE_MIN_SIZE:
-                _keras_update(optimizer, grad, variable, scalars[dtype])
+            alpha, kernel_scalars = scalars[dtype]
+            if isinstance(grad, tf.IndexedSlices) or math.prod(variable.shape) < FUSE_MIN_SIZE:
+                _keras_update(optimizer, grad, variable, alpha)
                 continue
-            grad = tf.cast(grad, dtype)
             index = optimizer._get_variable_index(variable)
             tf.raw_ops.ResourceApplyAdam(
                 var=variable.handle,
                 m=optimizer._momentums[index].handle,
                 v=optimizer._velocities[index].handle,
-                grad=grad,
-                **{k: v for k, v in scalars[dtype].items() if k != "alpha"},
+                grad=ops.cast(grad, dtype),
+                **kernel_scalars,
             )
         for variable in variables:
             if variable.constraint is not None:
@@ -127,35 +129,25 @@ def apply_gradients(optimizer, grads, variables):
 
 
 def _adam_scalars(optimizer, learning_rate, step, dtype):
-    """ResourceApplyAdam's scalar inputs in `dtype`, computed once per dtype and step."""
-    t = tf.cast(step, dtype)
-    beta_1, beta_2 = tf.cast(optimizer.beta_1, dtype), tf.cast(optimizer.beta_2, dtype)
+    """`(alpha, ResourceApplyAdam's scalar inputs)` in `dtype`, once per dtype and step.
+
+    alpha is Keras' `lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`, by its own
+    ops, so `_keras_update` matches Keras' update bit for bit.
+    """
+    t = ops.cast(step, dtype)
+    beta_1, beta_2 = ops.cast(optimizer.beta_1, dtype), ops.cast(optimizer.beta_2, dtype)
     beta_1_power, beta_2_power = ops.power(beta_1, t), ops.power(beta_2, t)
     lr = ops.cast(learning_rate, dtype)
-    return dict(
-        # Keras' alpha, by its own ops: `_keras_update` matches its update bit for bit.
-        alpha=lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power),
-        beta1_power=beta_1_power,
-        beta2_power=beta_2_power,
-        lr=lr,
-        beta1=beta_1,
-        beta2=beta_2,
-        epsilon=tf.cast(optimizer.epsilon, dtype),
-    )
+    alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+    return alpha, dict(beta1_power=beta_1_power, beta2_power=beta_2_power, lr=lr, beta1=beta_1, beta2=beta_2,
+                       epsilon=ops.cast(optimizer.epsilon, dtype))
 
 
-def _size(variable):
-    size = 1
-    for dim in variable.shape:
-        size *= dim
-    return size
-
-
-def _keras_update(optimizer, grad, variable, scalars):
-    """Keras' `Adam.update_step`, with the step's scalars computed once per step, not per variable."""
+def _keras_update(optimizer, grad, variable, alpha):
+    """Keras' `Adam.update_step`, with the step's alpha computed once per step, not per variable."""
     index = optimizer._get_variable_index(variable)
     m, v = optimizer._momentums[index], optimizer._velocities[index]
     grad = ops.cast(grad, variable.dtype)
     optimizer.assign_add(m, ops.multiply(ops.subtract(grad, m), 1 - optimizer.beta_1))
     optimizer.assign_add(v, ops.multiply(ops.subtract(ops.square(grad), v), 1 - optimizer.beta_2))
-    optimizer.assign_sub(variable, ops.divide(ops.multiply(m, scalars["alpha"]), ops.add(ops.sqrt(v), optimizer.epsilon)))
+    optimizer.assign_sub(variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), optimizer.epsilon)))

@@ -670,7 +670,7 @@ class GAN(SavesSeedStates, keras.Model):
     def _apply_gradients(self, optimizer, grads, variables):
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             grads = _agree_on_overflow(grads)
-        # A plain Adam updates each variable in one kernel (keras_gan._adam).
+        # A plain Adam takes fewer ops: one kernel per large variable (keras_gan._adam).
         _adam.apply_gradients(optimizer, grads, variables)
 
     def _step_noise(self, reals):

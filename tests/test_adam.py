@@ -109,12 +109,13 @@ def test_anything_but_a_plain_adam_goes_through_keras(make):
 
 def test_a_missing_gradient_or_a_strategy_goes_through_keras():
     optimizer = keras.optimizers.Adam()
-    optimizer.build(make_variables(BIG, BIG))
-    assert _adam.fusable(optimizer, [tf.ones(BIG), tf.ones(BIG)])
-    assert not _adam.fusable(optimizer, [tf.ones(BIG), None])
+    variables = make_variables(BIG, BIG)
+    optimizer.build(variables)
+    assert _adam.fusable(optimizer, [tf.ones(BIG), tf.ones(BIG)], variables)
+    assert not _adam.fusable(optimizer, [tf.ones(BIG), None], variables)
     with tf.distribute.MirroredStrategy(["cpu:0"]).scope():
-        assert not _adam.fusable(optimizer, [tf.ones(BIG), tf.ones(BIG)])
-    assert not _adam.fusable(keras.optimizers.Adam(), [tf.ones(BIG)])  # not built
+        assert not _adam.fusable(optimizer, [tf.ones(BIG), tf.ones(BIG)], variables)
+    assert not _adam.fusable(keras.optimizers.Adam(), [tf.ones(BIG)], variables[:1])  # not built
 
 
 def test_sparse_gradients_update_as_in_keras():
