@@ -82,8 +82,9 @@ class BaselineGAN(keras.Model):
     """The keras.io DCGAN `train_step` (examples/generative/dcgan_overriding_train_step.py).
 
     Minus its label noise (an extra); `training=True` is passed explicitly, and
-    `d_steps` splits the batch as `keras_gan.GAN` does, so both do the same
-    work per batch.
+    `d_steps` splits the batch as `keras_gan.GAN` does (D update i on slice i,
+    every image in one slice; G on as many fakes as slice 0 holds), so both
+    do the same work per batch.
     """
 
     def __init__(self, discriminator, generator, latent_dim, d_steps=1):
@@ -108,9 +109,13 @@ class BaselineGAN(keras.Model):
 
     def train_step(self, real_images):
         n = ops.shape(real_images)[0]
-        size = n // self.d_steps
         for i in range(self.d_steps):
-            real = real_images[i * size:(i + 1) * size]
+            # Slice i of k covers [i*n//k, (i+1)*n//k), as keras_gan.GAN's:
+            # together the k slices hold every image of the batch (n // k
+            # each, a remainder of n % k dropped, would credit the baseline
+            # with images its D never sees).
+            real = real_images[i * n // self.d_steps:(i + 1) * n // self.d_steps]
+            size = ops.shape(real)[0]
             z = keras.random.normal((size, self.latent_dim), seed=self.seed_generator)
             generated_images = self.generator(z, training=True)
             combined_images = ops.concatenate([generated_images, real], axis=0)
@@ -121,6 +126,8 @@ class BaselineGAN(keras.Model):
             grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
+        # G's update on as many fakes as the first slice holds, as keras_gan.GAN's.
+        size = n // self.d_steps
         z = keras.random.normal((size, self.latent_dim), seed=self.seed_generator)
         misleading_labels = ops.zeros((size, 1))
         with tf.GradientTape() as tape:

@@ -7,14 +7,25 @@ start-up), exactly as `python benchmarks/<script> --smoke` would.
 import importlib.util
 import os
 
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_gan
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_smoke(script, capsys):
+def load_benchmark(script):
     spec = importlib.util.spec_from_file_location(script[:-3], os.path.join(REPO, "benchmarks", script))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.main(["--smoke"])
+    return module
+
+
+def run_smoke(script, capsys):
+    load_benchmark(script).main(["--smoke"])
     return capsys.readouterr().out
 
 
@@ -60,3 +71,45 @@ def test_pipeline_smoke_run_times_both_pipelines_against_the_in_memory_floor(cap
     # The last column is a row's CPU per batch over the in-memory batch's, at the same batch size.
     # (Both are printed rounded: equal to within 1 us.)
     assert all(abs(float(r[4]) - (float(r[3]) - floor[r[1]])) <= 1 for r in rows), stdout
+
+
+class _CountSamples(keras.layers.Layer):
+    """Identity; adds the number of samples of every call to `seen`."""
+
+    def build(self, input_shape):
+        self.seen = self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False, name="seen")
+
+    def call(self, x):
+        self.seen.assign_add(ops.shape(x)[0])
+        return x
+
+
+def _counting_discriminator():
+    x = keras.Input((2,))
+    count = _CountSamples()
+    h = keras.layers.Dense(8, activation="relu")(count(x))
+    return keras.Model(x, keras.layers.Dense(1)(h)), count
+
+
+@pytest.mark.parametrize("batch_size, d_steps", [(64, 5), (256, 5), (10, 1)])
+def test_throughput_baseline_does_the_same_discriminator_work_as_the_gan(batch_size, d_steps):
+    # A ratio to the baseline is only fair if both D's see the same samples per
+    # batch: every real (and as many fakes) over the k updates, plus G's fakes.
+    throughput = load_benchmark("throughput.py")
+    batch = np.random.default_rng(0).normal(size=(batch_size, 2)).astype("float32")
+    seen = {}
+    for name in ("baseline", "gan"):
+        keras.utils.set_random_seed(0)
+        generator = keras_gan.networks.toy_generator(8, 2, units=(8,))
+        discriminator, count = _counting_discriminator()
+        if name == "baseline":
+            model = throughput.BaselineGAN(discriminator, generator, 8, d_steps)
+            model.compile(keras.optimizers.Adam(), keras.optimizers.Adam(),
+                          keras.losses.BinaryCrossentropy(from_logits=True))
+        else:
+            model = keras_gan.GAN(generator, discriminator, seed=0)
+            model.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), d_steps=d_steps)
+        count.seen.assign(0)
+        model.fit(batch, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        seen[name] = int(count.seen.numpy())
+    assert seen["baseline"] == seen["gan"] == 2 * batch_size + batch_size // d_steps, seen
