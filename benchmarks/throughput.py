@@ -39,11 +39,19 @@ images per second that `fit` consumes for:
 Timing: every variant of one grid cell is built and traced first (warm-up:
 tracing and XLA compilation are excluded), then the variants run in turn,
 A B C ... A B C ..., `--repeats` times, each run `--steps` steps; a run's
-speed is measured between its first and last train-function call (the
-first call, which also creates the data iterator, is not timed). The table
-gives the median and the slowest-fastest spread of the runs, the ratio of
-medians to the baseline, and images per CPU-second of this process (less
-distorted than wall time when other processes share the cores).
+speed is measured from the start of its second train-function call to the
+end of the run (the first call, which also creates the data iterator, is
+not timed). The table gives the median and the slowest-fastest spread of
+the runs, the ratio of medians to the baseline, the paired ratio (the
+median over repeats of a run's speed over the baseline run just before
+it: the two ran seconds apart, so a slow drift of the machine cancels),
+and images per CPU-second of this process (less distorted than wall time
+when other processes share the cores).
+
+- `pytorch` (MLP 28x28, d_steps 1 only; needs `pip install torch`): the
+  user's PyTorch MLP GAN loop, eager, on all cores (PyTorch-GAN's gan.py:
+  the same layers, sigmoid + BCELoss, G's update on its fakes, then D's on
+  the real batch and those fakes detached), on the same in-memory batch.
 
 Memory: "peak MB" is the rise of this process's peak resident set (Linux
 VmHWM, reset through /proc/self/clear_refs before each run) over its
@@ -53,6 +61,7 @@ malloc keeps from an earlier run is not counted again). "n/a" elsewhere.
 """
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -72,7 +81,7 @@ import keras_gan  # noqa: E402
 from keras_gan import networks  # noqa: E402
 
 VARIANTS = ("baseline", "default", "keras_adam", "noxla", "reuse", "fast", "fast_xla", "fast_noxla", "bf16",
-            "fast_bf16", "pipeline")
+            "fast_bf16", "pipeline", "pytorch")
 FAST = ("reuse", "fast", "fast_xla", "fast_noxla", "fast_bf16")
 BF16 = ("bf16", "fast_bf16")
 
@@ -141,6 +150,76 @@ class BaselineGAN(keras.Model):
         return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
 
 
+# ------------------------------------------------------------ the PyTorch loop
+class TorchMLPGAN:
+    """The user's PyTorch MLP GAN, eager (the `pytorch` variant), behind a `fit` like Keras'.
+
+    PyTorch-GAN's gan.py: G Linear 128 (no BatchNorm), 256, 512, 1024
+    (BatchNorm), LeakyReLU(0.2), tanh; D 512-256-1, LeakyReLU(0.2), sigmoid;
+    BCELoss; Adam(2e-4, betas=(0.5, 0.999)). An iteration runs G forward
+    once: G's update on its fakes labelled real, then D's on the real batch
+    and those fakes detached, `(real_loss + fake_loss) / 2`. The layer sizes
+    are `_mlp`'s, so both frameworks train the same networks.
+    """
+
+    jit_compile = False
+
+    def __init__(self, shape, latent_dim, width):
+        try:
+            import torch
+        except ImportError as e:
+            raise ImportError("The `pytorch` variant needs PyTorch: pip install torch") from e
+        from torch import nn
+
+        torch.manual_seed(0)
+        torch.set_num_threads(os.cpu_count())
+        self.torch, self.latent_dim, self.features = torch, latent_dim, math.prod(shape)
+        layers, fan_in = [], latent_dim
+        for i, units in enumerate(u * width // 64 for u in (128, 256, 512, 1024)):
+            norm = [nn.BatchNorm1d(units, momentum=0.2)] if i else []  # Keras' momentum 0.8
+            layers += [nn.Linear(fan_in, units), *norm, nn.LeakyReLU(0.2)]
+            fan_in = units
+        self.generator = nn.Sequential(*layers, nn.Linear(fan_in, self.features), nn.Tanh())
+        layers, fan_in = [], self.features
+        for units in (u * width // 64 for u in (512, 256)):
+            layers += [nn.Linear(fan_in, units), nn.LeakyReLU(0.2)]
+            fan_in = units
+        self.discriminator = nn.Sequential(*layers, nn.Linear(fan_in, 1), nn.Sigmoid())
+        self.loss = nn.BCELoss()
+        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def train_step(self, real):
+        torch = self.torch
+        valid, fake = torch.ones(real.shape[0], 1), torch.zeros(real.shape[0], 1)
+        self.g_optimizer.zero_grad()
+        gen_imgs = self.generator(torch.randn(real.shape[0], self.latent_dim))
+        g_loss = self.loss(self.discriminator(gen_imgs), valid)
+        g_loss.backward()
+        self.g_optimizer.step()
+        self.d_optimizer.zero_grad()
+        real_loss = self.loss(self.discriminator(real), valid)
+        fake_loss = self.loss(self.discriminator(gen_imgs.detach()), fake)
+        d_loss = (real_loss + fake_loss) / 2
+        d_loss.backward()
+        self.d_optimizer.step()
+
+    def fit(self, data, epochs=1, steps_per_epoch=1, callbacks=(), **kwargs):
+        """Trains on the dataset's first batch, `steps_per_epoch` times, calling Keras' callback hooks."""
+        real = self.torch.from_numpy(next(iter(data)).numpy().reshape(-1, self.features))
+        for callback in callbacks:
+            callback.on_train_begin()
+        for step in range(steps_per_epoch):
+            for callback in callbacks:
+                callback.on_train_batch_begin(step)
+            self.train_step(real)
+            for callback in callbacks:
+                callback.on_train_batch_end(step)
+        for callback in callbacks:
+            callback.on_epoch_end(0)
+            callback.on_train_end()
+
+
 # -------------------------------------------------------------------- networks
 def _mlp(shape, latent_dim, width):
     units = tuple(u * width // 64 for u in (128, 256, 512, 1024))
@@ -190,6 +269,8 @@ def _build(variant, network, d_steps, width, steps_per_execution):
     builder, shape, latent_dim = NETWORKS[network]
     keras.utils.set_random_seed(0)
     generator, discriminator = builder(shape, latent_dim, width)
+    if variant == "pytorch":
+        return TorchMLPGAN(shape, latent_dim, width)
     if variant == "baseline":
         model = BaselineGAN(discriminator, generator, latent_dim, d_steps)
         model.compile(_optimizer(), _optimizer(), keras.losses.BinaryCrossentropy(from_logits=True))
@@ -223,13 +304,28 @@ def pipeline_data(network, batch_size, n):
 
 # ---------------------------------------------------------------------- timing
 class _Timer(keras.callbacks.Callback):
-    """Wall and CPU time between the first and the last train-function call of a run."""
+    """Marks (steps done, wall, CPU time) before each train-function call and at the epoch's end.
+
+    Marks are taken at a batch's *begin* on purpose: a callback with a
+    batch-*end* hook turns off Keras' asynchronous log dispatch, and fit then
+    converts every logged metric to a Python float after every step, in
+    the training thread (keras/src/callbacks/callback_list.py). That would
+    charge each variant per metric it logs (the GAN logs four, the baseline
+    two), a cost `fit(verbose=0)` without such callbacks does not have.
+    """
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
 
     def on_train_begin(self, logs=None):
         self.marks = []
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
         self.marks.append((batch, time.perf_counter(), time.process_time()))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.marks.append((self.steps, time.perf_counter(), time.process_time()))
 
 
 def _peak_reset():
@@ -252,17 +348,18 @@ def _status_kb(field):
 
 def timed_run(model, data, steps, batch_size):
     """One run of `steps` steps: (images/s, images per CPU-second, peak MB or None)."""
-    timer = _Timer()
+    timer = _Timer(steps)
     start_rss = _peak_reset()
     model.fit(data, epochs=1, steps_per_epoch=steps, callbacks=[timer], shuffle=False, verbose=0)
     peak = None if start_rss is None else max(0, _status_kb("VmHWM") - start_rss) / 1024
-    (b0, w0, c0), (b1, w1, c1) = timer.marks[0], timer.marks[-1]
+    # From the second call (the first also creates the data iterator) to the end.
+    (b0, w0, c0), (b1, w1, c1) = timer.marks[1], timer.marks[-1]
     images = (b1 - b0) * batch_size
     return images / (w1 - w0), images / max(c1 - c0, 1e-9), peak
 
 
 def measure_cell(network, d_steps, batch_size, variants, args):
-    """{variant: (median img/s, low, high, median img/CPU-s, peak MB, XLA)} for one grid cell."""
+    """{variant: (median img/s, low, high, paired ratio, median img/CPU-s, peak MB, XLA)} for one grid cell."""
     models, datasets = {}, {}
     spe = args.steps_per_execution
     steps = max(args.steps // spe * spe, 2 * spe) if any(v.startswith("fast") for v in variants) else args.steps
@@ -281,7 +378,8 @@ def measure_cell(network, d_steps, batch_size, variants, args):
     for variant, rs in runs.items():
         speeds = [r[0] for r in rs]
         peaks = [r[2] for r in rs if r[2] is not None]
-        results[variant] = (statistics.median(speeds), min(speeds), max(speeds),
+        paired = statistics.median(r[0] / b[0] for r, b in zip(rs, runs["baseline"]))
+        results[variant] = (statistics.median(speeds), min(speeds), max(speeds), paired,
                             statistics.median(r[1] for r in rs), max(peaks) if peaks else None,
                             bool(models[variant].jit_compile))
     return results
@@ -316,27 +414,33 @@ def main(argv=None):
         args.pipeline_samples = 64
     if "baseline" not in args.variants:
         args.variants = ["baseline"] + list(args.variants)
+    if "pytorch" in args.variants and (set(args.networks) != {"mlp28"} or set(args.d_steps) != {1}):
+        parser.error("--variants pytorch: the user's PyTorch loop is the MLP GAN with one D update per G "
+                     "update, so it needs --networks mlp28 --d-steps 1; received "
+                     f"--networks {' '.join(args.networks)} --d-steps {' '.join(map(str, args.d_steps))}")
 
     print(f"Training throughput on {device_name()}; TF {tf.__version__}, Keras {keras.__version__}, "
           f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'} inter-op threads")
     print(f"{args.repeats} interleaved runs of {args.steps} steps per variant after a warm-up; "
           f"steps_per_execution {args.steps_per_execution} for fast*; width {args.width}")
     print("img/s: real images consumed per second (median, and spread of the runs); "
-          "x base: ratio of medians to the baseline; img/CPU-s: per CPU-second of this process")
+          "x base: ratio of medians to the baseline; paired: median of each run's ratio to the baseline "
+          "run before it; img/CPU-s: per CPU-second of this process")
     print()
-    print("| network | d_steps | batch | variant | XLA | img/s | spread img/s | x base | img/CPU-s | x base CPU | peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| network | d_steps | batch | variant | XLA | img/s | spread img/s | x base | paired "
+          "| img/CPU-s | x base CPU | peak MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = []
     for network in args.networks:
         for d_steps in args.d_steps:
             for batch_size in args.batch_sizes:
                 results = measure_cell(network, d_steps, batch_size, args.variants, args)
-                base, base_cpu = results["baseline"][0], results["baseline"][3]
+                base, base_cpu = results["baseline"][0], results["baseline"][4]
                 for variant in args.variants:
-                    median, low, high, cpu, peak, xla = results[variant]
+                    median, low, high, paired, cpu, peak, xla = results[variant]
                     peak = "n/a" if peak is None else f"{peak:.0f}"
                     print(f"| {network} | {d_steps} | {batch_size} | {variant} | {'on' if xla else 'off'} | "
-                          f"{median:.0f} | {low:.0f}-{high:.0f} | {median / base:.2f} | {cpu:.0f} | "
+                          f"{median:.0f} | {low:.0f}-{high:.0f} | {median / base:.2f} | {paired:.2f} | {cpu:.0f} | "
                           f"{cpu / base_cpu:.2f} | {peak} |", flush=True)
                 if "default" in results:
                     row = [network, d_steps, batch_size, f"{results['default'][0] / base:.2f}"]

@@ -118,6 +118,33 @@ def test_a_missing_gradient_or_a_strategy_goes_through_keras():
     assert not _adam.fusable(keras.optimizers.Adam(), [tf.ones(BIG)], variables[:1])  # not built
 
 
+def _closure(apply, optimizer, variables):
+    return lambda grads: apply(optimizer, grads, variables)
+
+
+def test_an_adam_built_lazily_inside_a_tf_function_is_fused():
+    # A custom loop that leaves the build to the first apply, inside its
+    # tf.function: Keras' path builds it while tracing, and tf.function, having
+    # created variables, traces again; that trace, which every call runs, is fused.
+    grad_steps = gradient_sequence((BIG, SMALL), steps=3)
+    runs = []
+    for apply in (_adam.apply_gradients, keras_apply):
+        optimizer = keras.optimizers.Adam(1e-2, name="opt")
+        variables = [keras.Variable(v.numpy(), name=name) for v, name in zip(make_variables(BIG, SMALL), "ab")]
+        step = tf.function(_closure(apply, optimizer, variables))
+        for grads in grad_steps:
+            step(grads)
+        graph_ops = {op.type for op in step.get_concrete_function(grad_steps[0]).graph.get_operations()}
+        runs.append((optimizer, variables, graph_ops))
+    (ours, our_variables, our_ops), (theirs, their_variables, their_ops) = runs
+    assert "ResourceApplyAdam" in our_ops and "ResourceApplyAdam" not in their_ops
+    # Keras built both: the same slots under the same paths.
+    assert [v.path for v in ours.variables] == [v.path for v in theirs.variables]
+    for a, b in zip(our_variables + ours.variables, their_variables + theirs.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+    assert int(ours.iterations.numpy()) == len(grad_steps)
+
+
 def test_sparse_gradients_update_as_in_keras():
     def make():
         keras.utils.set_random_seed(0)

@@ -36,13 +36,15 @@ def table_rows(stdout, first_column):
 
 def test_throughput_smoke_run_measures_every_variant_against_the_baseline(capsys):
     stdout = run_smoke("throughput.py", capsys)
-    rows = [r for r in table_rows(stdout, "toy2d") if len(r) == 11]
+    rows = [r for r in table_rows(stdout, "toy2d") if len(r) == 12]
     assert [r[3] for r in rows] == ["baseline", "default", "keras_adam", "fast", "fast_bf16", "pipeline"], stdout
     by_variant = {r[3]: r for r in rows}
-    assert by_variant["baseline"][7] == "1.00"
+    assert by_variant["baseline"][7] == by_variant["baseline"][8] == "1.00"  # x base, paired
     assert by_variant["default"][4] == "off"  # no XLA by default for the toy nets
     for row in rows:
-        assert float(row[5]) > 0 and float(row[8]) > 0  # img/s, img/CPU-s
+        assert float(row[5]) > 0 and float(row[9]) > 0  # img/s, img/CPU-s
+        # One repeat: the paired ratio is the ratio of the two runs' speeds.
+        assert abs(float(row[8]) - float(row[5]) / float(by_variant["baseline"][5])) < 0.02, row
     summary = [r for r in table_rows(stdout, "toy2d") if len(r) == 8]
     # The fastest float32 and bfloat16 variants, each with its ratio to the baseline.
     assert len(summary) == 1 and summary[0][4:] == [
@@ -113,3 +115,27 @@ def test_throughput_baseline_does_the_same_discriminator_work_as_the_gan(batch_s
         model.fit(batch, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
         seen[name] = int(count.seen.numpy())
     assert seen["baseline"] == seen["gan"] == 2 * batch_size + batch_size // d_steps, seen
+
+
+def test_throughput_pytorch_variant_is_refused_outside_the_users_mlp_loop(capsys):
+    throughput = load_benchmark("throughput.py")
+    with pytest.raises(SystemExit) as exit_info:
+        throughput.main(["--variants", "pytorch", "--networks", "toy2d", "--d-steps", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--variants pytorch" in err and "--networks mlp28 --d-steps 1" in err and "received --networks toy2d" in err
+
+
+def test_throughput_pytorch_variant_trains_the_users_loop(capsys):
+    pytest.importorskip("torch", reason="the pytorch variant needs PyTorch, not a test dependency")
+    throughput = load_benchmark("throughput.py")
+    throughput.main(["--networks", "mlp28", "--d-steps", "1", "--batch-sizes", "8", "--variants", "baseline",
+                     "pytorch", "--steps", "3", "--repeats", "1", "--width", "8"])
+    rows = {r[3]: r for r in table_rows(capsys.readouterr().out, "mlp28") if len(r) == 12}
+    assert set(rows) == {"baseline", "pytorch"} and float(rows["pytorch"][5]) > 0
+    # Both of its networks train.
+    gan = throughput.TorchMLPGAN((28, 28, 1), 100, 8)
+    before = [[p.detach().clone() for p in net.parameters()] for net in (gan.generator, gan.discriminator)]
+    gan.fit(throughput.in_memory_data("mlp28", 8), steps_per_epoch=2)
+    for net, params in zip((gan.generator, gan.discriminator), before):
+        assert all(not p.equal(q) for p, q in zip(net.parameters(), params)), net
