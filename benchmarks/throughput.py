@@ -31,6 +31,10 @@ images per second that `fit` consumes for:
   shuffle, batch, prefetch) over a dataset of distinct samples instead of
   one in-memory batch: its ratio to `default` shows whether the input
   pipeline costs anything.
+- `pytorch` (MLP 28x28, d_steps 1 only; needs `pip install torch`): the
+  user's PyTorch MLP GAN loop, eager, on all cores (PyTorch-GAN's gan.py:
+  the same layers, sigmoid + BCELoss, G's update on its fakes, then D's on
+  the real batch and those fakes detached), on the same in-memory batch.
 
     python benchmarks/throughput.py                      # the full grid (long)
     python benchmarks/throughput.py --networks mlp28 --batch-sizes 64 256 --d-steps 1
@@ -43,15 +47,11 @@ speed is measured from the start of its second train-function call to the
 end of the run (the first call, which also creates the data iterator, is
 not timed). The table gives the median and the slowest-fastest spread of
 the runs, the ratio of medians to the baseline, the paired ratio (the
-median over repeats of a run's speed over the baseline run just before
-it: the two ran seconds apart, so a slow drift of the machine cancels),
+median over repeats of a run's speed over the baseline run of the same
+round: the two ran seconds apart, so a slow drift of the machine cancels),
 and images per CPU-second of this process (less distorted than wall time
 when other processes share the cores).
 
-- `pytorch` (MLP 28x28, d_steps 1 only; needs `pip install torch`): the
-  user's PyTorch MLP GAN loop, eager, on all cores (PyTorch-GAN's gan.py:
-  the same layers, sigmoid + BCELoss, G's update on its fakes, then D's on
-  the real batch and those fakes detached), on the same in-memory batch.
 
 Memory: "peak MB" is the rise of this process's peak resident set (Linux
 VmHWM, reset through /proc/self/clear_refs before each run) over its
@@ -394,7 +394,8 @@ def main(argv=None):
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--d-steps", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v != "pytorch"], choices=VARIANTS,
+                        help="what to time (all but pytorch by default)")
     parser.add_argument("--steps", type=int, default=32, help="timed steps per run")
     parser.add_argument("--repeats", type=int, default=7, help="runs per variant, interleaved")
     parser.add_argument("--steps-per-execution", type=int, default=8,
@@ -425,7 +426,7 @@ def main(argv=None):
           f"steps_per_execution {args.steps_per_execution} for fast*; width {args.width}")
     print("img/s: real images consumed per second (median, and spread of the runs); "
           "x base: ratio of medians to the baseline; paired: median of each run's ratio to the baseline "
-          "run before it; img/CPU-s: per CPU-second of this process")
+          "run of the same round; img/CPU-s: per CPU-second of this process")
     print()
     print("| network | d_steps | batch | variant | XLA | img/s | spread img/s | x base | paired "
           "| img/CPU-s | x base CPU | peak MB |")
