@@ -52,7 +52,6 @@ round: the two ran seconds apart, so a slow drift of the machine cancels),
 and images per CPU-second of this process (less distorted than wall time
 when other processes share the cores).
 
-
 Memory: "peak MB" is the rise of this process's peak resident set (Linux
 VmHWM, reset through /proc/self/clear_refs before each run) over its
 resident set at the start of that run, i.e. the working memory of the
@@ -119,10 +118,9 @@ class BaselineGAN(keras.Model):
     def train_step(self, real_images):
         n = ops.shape(real_images)[0]
         for i in range(self.d_steps):
-            # Slice i of k covers [i*n//k, (i+1)*n//k), as keras_gan.GAN's:
-            # together the k slices hold every image of the batch (n // k
-            # each, a remainder of n % k dropped, would credit the baseline
-            # with images its D never sees).
+            # Slice i of k is [i*n//k, (i+1)*n//k), as in keras_gan.GAN: the k
+            # slices hold every image of the batch. (Slices of n // k images
+            # would drop n % k of them, which the table credits it with.)
             real = real_images[i * n // self.d_steps:(i + 1) * n // self.d_steps]
             size = ops.shape(real)[0]
             z = keras.random.normal((size, self.latent_dim), seed=self.seed_generator)
