@@ -15,6 +15,11 @@ images per second that `fit` consumes for:
 - `keras_adam`: `default` with Adam through Keras' own per-op update (an
   Adam subclass, which keras_gan does not fuse), as the baseline updates:
   its ratio to `default` is what the fused update buys.
+- `keras_loop`: `default` on Keras' own train function (a tf.function
+  over the iterator returning an Optional, read by two more eager ops per
+  step) instead of keras_gan's (`next(iterator)`, then the compiled step;
+  keras_gan/_fit_loop.py), as the baseline runs: its ratio to `default` is
+  what the leaner loop buys.
 - `noxla`: `default` with `jit_compile=False` forced.
 - `reuse`: `compile(reuse_fakes=True)`: one G forward per iteration, whose
   stop_gradient'd fakes D also trains on.
@@ -79,7 +84,7 @@ from keras import ops  # noqa: E402
 import keras_gan  # noqa: E402
 from keras_gan import networks  # noqa: E402
 
-VARIANTS = ("baseline", "default", "keras_adam", "noxla", "reuse", "fast", "fast_xla", "fast_noxla", "bf16",
+VARIANTS = ("baseline", "default", "keras_adam", "keras_loop", "noxla", "reuse", "fast", "fast_xla", "fast_noxla", "bf16",
             "fast_bf16", "pipeline", "pytorch")
 FAST = ("reuse", "fast", "fast_xla", "fast_noxla", "fast_bf16")
 BF16 = ("bf16", "fast_bf16")
@@ -254,6 +259,13 @@ class KerasAdam(keras.optimizers.Adam):
     """Adam through Keras' own per-op update: keras_gan fuses only the exact class."""
 
 
+class KerasLoopGAN(keras_gan.GAN):
+    """keras_gan.GAN on Keras' own train function (the `keras_loop` variant)."""
+
+    def _one_call_per_step(self, step_function, keras_function):
+        return keras_function
+
+
 def _optimizer(cls=keras.optimizers.Adam):
     return cls(2e-4, beta_1=0.5)
 
@@ -279,7 +291,7 @@ def _build(variant, network, d_steps, width, steps_per_execution):
         model = BaselineGAN(discriminator, generator, latent_dim, d_steps)
         model.compile(_optimizer(), _optimizer(), keras.losses.BinaryCrossentropy(from_logits=True))
         return model
-    model = keras_gan.GAN(generator, discriminator, seed=0)
+    model = (KerasLoopGAN if variant == "keras_loop" else keras_gan.GAN)(generator, discriminator, seed=0)
     kwargs = {}
     if variant in FAST:
         kwargs["reuse_fakes"] = True
@@ -411,11 +423,11 @@ def main(argv=None):
                         help="distinct samples in the pipeline variant's dataset")
     parser.add_argument("--smoke", action="store_true",
                         help="CI check: toy nets, one cell (d_steps 2, batch 16), the variants baseline "
-                             "default keras_adam fast fast_bf16 pipeline, a few steps, 1 repeat")
+                             "default keras_adam keras_loop fast fast_bf16 pipeline, a few steps, 1 repeat")
     args = parser.parse_args(argv)
     if args.smoke:
         args.networks, args.d_steps, args.batch_sizes = ["toy2d"], [2], [16]
-        args.variants = ["baseline", "default", "keras_adam", "fast", "fast_bf16", "pipeline"]
+        args.variants = ["baseline", "default", "keras_adam", "keras_loop", "fast", "fast_bf16", "pipeline"]
         args.steps, args.repeats, args.steps_per_execution, args.width = 4, 1, 2, 8
         args.pipeline_samples = 64
     if "baseline" not in args.variants:

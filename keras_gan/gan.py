@@ -44,6 +44,7 @@ import keras
 from keras import ops
 
 from keras_gan import _adam
+from keras_gan._fit_loop import FewerHostOpsPerStep
 from keras_gan import _random
 from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
@@ -240,7 +241,7 @@ def _resolve_optimizers(d_optimizer, g_optimizer, *models):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
-class GAN(SavesSeedStates, keras.Model):
+class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
     """A GAN trained by `fit()`: k D updates, then G updates through D.
 
     Args:

@@ -29,6 +29,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan._fit_loop import FewerHostOpsPerStep
 from keras_gan import images as images_module
 from keras_gan import losses as losses_module
 from keras_gan._validation import validate_training_data
@@ -69,7 +70,7 @@ def l1(a, b):
     return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
 
 
-class ImageToImageGAN(SavesSeedStates, keras.Model):
+class ImageToImageGAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
     """Base class of `Pix2Pix` and `CycleGAN`: compile, the two phases, saving.
 
     Subclasses set `default_loss`, build their trackers, and implement

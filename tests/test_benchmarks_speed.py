@@ -37,7 +37,7 @@ def table_rows(stdout, first_column):
 def test_throughput_smoke_run_measures_every_variant_against_the_baseline(capsys):
     stdout = run_smoke("throughput.py", capsys)
     rows = [r for r in table_rows(stdout, "toy2d") if len(r) == 12]
-    assert [r[3] for r in rows] == ["baseline", "default", "keras_adam", "fast", "fast_bf16", "pipeline"], stdout
+    assert [r[3] for r in rows] == ["baseline", "default", "keras_adam", "keras_loop", "fast", "fast_bf16", "pipeline"], stdout
     by_variant = {r[3]: r for r in rows}
     assert by_variant["baseline"][7] == by_variant["baseline"][8] == "1.00"  # x base, paired
     assert by_variant["default"][4] == "off"  # no XLA by default for the toy nets

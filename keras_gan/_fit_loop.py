@@ -1,0 +1,84 @@
+"""Less host work per step of `fit` and `evaluate` than Keras' own loop.
+
+Keras 3's TensorFlow trainer runs every step, even with one step per
+execution, as a `tf.function` over the data iterator that returns a
+`tf.experimental.Optional`, and then reads that Optional in Python with two
+more eager ops (`has_value()`, `get_value()`). On small networks that host
+work is a large share of the step: on the toy 2D nets it was about a fifth
+of it (`benchmarks/throughput.py`, README "Speed").
+
+With one step per execution, no distribution strategy and no `run_eagerly`,
+`FewerHostOpsPerStep` does what Keras itself does for a Python iterator
+(`keras/src/backend/tensorflow/trainer.py`, `_make_function`): it takes the
+batch with `next(iterator)` (one eager op; `StopIteration` at the end of the
+data, which ends the epoch as in Keras) and calls the compiled step on it.
+The step is compiled as Keras compiles it: `reduce_retracing`, the model's
+`jit_compile`, no AutoGraph. Everything else keeps Keras' loop.
+
+Why not fetch the batch inside the compiled step (one call, no eager op):
+when the iterator is exhausted, the step's stateful ops that do not read the
+batch (a seed generator's advance, G's BatchNorm statistics) may already
+have run before the end-of-sequence error aborts it, and a control
+dependency on the batch does not stop them (tried on TF 2.21).
+"""
+
+import weakref
+
+import tensorflow as tf
+from keras import tree
+
+
+class FewerHostOpsPerStep:
+    """Mixin for a `keras.Model` trained with TensorFlow: leaner train and test functions.
+
+    Put it before `keras.Model` in the bases. `fit`, `evaluate` and their
+    callbacks see the same steps, logs and end of data as with Keras' loop.
+    """
+
+    def make_train_function(self, force=False):
+        if self.train_function is not None and not force:
+            return self.train_function
+        super().make_train_function(force=True)  # sets self.train_function (returns None)
+        self.train_function = self._one_call_per_step(self.train_step, self.train_function)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is not None and not force:
+            return self.test_function
+        super().make_test_function(force=True)
+        self.test_function = self._one_call_per_step(self.test_step, self.test_function)
+        return self.test_function
+
+    def _one_call_per_step(self, step_function, keras_function):
+        """`function(iterator)`: the compiled step on `next(iterator)`, or Keras' `keras_function`."""
+        if self.steps_per_execution != 1 or self.run_eagerly or _under_a_strategy(self):
+            return keras_function
+        step = tf.function(step_function, reduce_retracing=True, jit_compile=self.jit_compile, autograph=False)
+        traced_for = [lambda: None]  # a weak reference to the last iterator it was traced for
+
+        def function(iterator):
+            if isinstance(iterator, tf.distribute.DistributedIterator):
+                return keras_function(iterator)
+            spec = getattr(iterator, "element_spec", None)
+            if spec is not None and traced_for[0]() is not iterator:
+                # Traced for the dataset's element_spec, as Keras' loop traces
+                # the step: batches of any size then share one trace (with
+                # `next`'s concrete shapes, a ragged last batch would trace
+                # again), and the graph is the one Keras' loop would run.
+                step.get_concrete_function(_without_optionals(spec))
+                traced_for[0] = weakref.ref(iterator)
+            return step(_without_optionals(next(iterator)))
+
+        return function
+
+
+def _without_optionals(structure):
+    """As Keras' `_autoconvert_optionals`: an Optional (or its spec) in the data is None."""
+    return tree.map_structure(
+        lambda x: None if isinstance(x, (tf.experimental.Optional, tf.OptionalSpec)) else x, structure
+    )
+
+
+def _under_a_strategy(model):
+    """Whether the model trains under a `tf.distribute` strategy (its own, or the scope's)."""
+    return tf.distribute.has_strategy() or model.distribute_strategy is not tf.distribute.get_strategy()
