@@ -54,20 +54,25 @@ class FewerHostOpsPerStep:
         if self.steps_per_execution != 1 or self.run_eagerly or _under_a_strategy(self):
             return keras_function
         step = tf.function(step_function, reduce_retracing=True, jit_compile=self.jit_compile, autograph=False)
-        traced_for = [lambda: None]  # a weak reference to the last iterator it was traced for
+        # The tf.data iterator last seen (a weak reference), and whether its batches hold Optionals.
+        seen = [lambda: None, False]
 
         def function(iterator):
             if isinstance(iterator, tf.distribute.DistributedIterator):
                 return keras_function(iterator)
             spec = getattr(iterator, "element_spec", None)
-            if spec is not None and traced_for[0]() is not iterator:
+            if spec is None:  # a Python iterator (train_on_batch)
+                return step(_without_optionals(next(iterator)))
+            if seen[0]() is not iterator:
                 # Traced for the dataset's element_spec, as Keras' loop traces
                 # the step: batches of any size then share one trace (with
                 # `next`'s concrete shapes, a ragged last batch would trace
                 # again), and the graph is the one Keras' loop would run.
                 step.get_concrete_function(_without_optionals(spec))
-                traced_for[0] = weakref.ref(iterator)
-            return step(_without_optionals(next(iterator)))
+                optionals = any(isinstance(s, tf.OptionalSpec) for s in tree.flatten(spec))
+                seen[:] = [weakref.ref(iterator), optionals]
+            data = next(iterator)
+            return step(_without_optionals(data) if seen[1] else data)
 
         return function
 

@@ -98,3 +98,24 @@ def test_keras_loop_is_kept_where_one_call_per_step_does_not_apply(setting):
     assert uses_keras_loop(gan.make_test_function())
     gan.fit(real_data(64), batch_size=16, epochs=1, verbose=0)
     assert int(gan.g_optimizer.iterations) == 4
+
+
+class _RecordingGAN(keras_gan.GAN):
+    def train_step(self, data):
+        self.traced_with = data  # Python runs while tracing
+        return super().train_step(data)
+
+
+def test_an_optional_in_the_data_reaches_the_step_as_none_as_in_keras_loop():
+    # Keras' generator and Grain adapters yield an empty Optional for a None
+    # (y, sample_weight); its loop hands the step None.
+    dataset = tf.data.Dataset.from_tensor_slices(real_data(64)).batch(32).map(
+        lambda x: (x, tf.experimental.Optional.empty(None)))
+    gan = make_gan(_RecordingGAN)
+    function = gan.make_train_function()
+    iterator = iter(dataset)
+    function(iterator)
+    function(iterator)
+    x, y = gan.traced_with
+    assert y is None and x.shape.as_list() == [None, 2]  # traced for the element_spec
+    assert int(gan.g_optimizer.iterations) == 2
