@@ -4,9 +4,6 @@ Each script's `main(["--smoke"])` runs in this process (no second TensorFlow
 start-up), exactly as `python benchmarks/<script> --smoke` would.
 """
 
-import importlib.util
-import os
-
 import keras
 import numpy as np
 import pytest
@@ -14,14 +11,7 @@ from keras import ops
 
 import keras_gan
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def load_benchmark(script):
-    spec = importlib.util.spec_from_file_location(script[:-3], os.path.join(REPO, "benchmarks", script))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from _benchmarks import load_benchmark
 
 
 def run_smoke(script, capsys):

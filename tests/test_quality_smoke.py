@@ -6,7 +6,6 @@ floors stated in `benchmarks/quality.py` (`SMOKE_FLOORS`), far below the
 targets of the full recipe but far above what an untrained generator scores.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from _benchmarks import load_benchmark
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
 
@@ -48,15 +49,8 @@ def test_each_benchmark_trains_briefly_and_beats_its_floor(tmp_path):
     assert run["drs_modes"] >= 1 and 0.0 <= run["drs_kl"] < 7.0, run  # log(1000) = 6.9: one mode
 
 
-def _load_benchmark(path=BENCHMARK):
-    spec = importlib.util.spec_from_file_location(f"{path.stem}_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_report_merges_runs_seed_by_seed_and_judges_the_mean_against_the_targets(tmp_path, capsys):
-    quality = _load_benchmark()
+    quality = load_benchmark("quality.py")
     parts = []
     for i, (hq, kl) in enumerate([(0.99, 0.01), (0.96, 0.01)]):
         path = tmp_path / f"part{i}.json"
@@ -75,7 +69,7 @@ def test_report_merges_runs_seed_by_seed_and_judges_the_mean_against_the_targets
 
 
 def test_a_recipes_g_lr_gives_g_its_own_learning_rate_and_d_keeps_lr():
-    quality = _load_benchmark()
+    quality = load_benchmark("quality.py")
     recipe = dict(quality.RECIPES["gaussian_1d"], steps=0)
     for g_lr, expected in ((None, recipe["lr"]), (5e-3, 5e-3)):
         gan = quality.train("gaussian_1d", dict(recipe, g_lr=g_lr), seed=0)
@@ -86,7 +80,7 @@ def test_a_recipes_g_lr_gives_g_its_own_learning_rate_and_d_keeps_lr():
 
 
 def test_infogan_digits_smoke_run_finds_digits_in_the_codes(capsys):
-    module = _load_benchmark(BENCHMARK.parent / "infogan_digits.py")
+    module = load_benchmark("infogan_digits.py")
     assert module.main(["--smoke"]) == 0  # exit 1 below the floor
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| 0 |"))
