@@ -20,8 +20,14 @@ when the iterator is exhausted, the step's stateful ops that do not read the
 batch (a seed generator's advance, G's BatchNorm statistics) may already
 have run before the end-of-sequence error aborts it, and a control
 dependency on the batch does not stop them (tried on TF 2.21).
+
+Keras' loop does just that at one step per execution, so where it stays
+(under a strategy) the same ops ran on the failed fetch that ends an epoch
+of a dataset of unknown length. `after_the_batch`, on the models' steps,
+makes every op of the step wait for its batch.
 """
 
+import functools
 import weakref
 
 import tensorflow as tf
@@ -87,3 +93,26 @@ def _without_optionals(structure):
 def _under_a_strategy(model):
     """Whether the model trains under a `tf.distribute` strategy (its own, or the scope's)."""
     return tf.distribute.has_strategy() or model.distribute_strategy is not tf.distribute.get_strategy()
+
+
+def after_the_batch(step):
+    """Decorates a model's `train_step`/`test_step`: every op it creates waits for its batch.
+
+    Keras' own loop (kept under a distribution strategy) fetches the batch
+    inside the compiled step. At the end of a dataset of unknown length that
+    fetch fails, and the step's stateful ops that do not read the batch (a
+    seed generator's advance, a Mean tracker's count, G's forward pass and
+    BatchNorm statistics in the G phase) may run before the failure aborts
+    the call: the epoch's logged means then counted a step that never ran
+    (`tests/test_fit_loop.py`). A control dependency inside the step's own
+    graph holds them back (one on the call of a nested function does not);
+    on the toy nets it cost nothing measurable.
+    """
+
+    @functools.wraps(step)
+    def step_after_the_batch(self, data):
+        batch = [t for t in tf.nest.flatten(data, expand_composites=True) if isinstance(t, tf.Tensor)]
+        with tf.control_dependencies(batch):
+            return step(self, data)
+
+    return step_after_the_batch

@@ -17,6 +17,7 @@ import tensorflow as tf
 import keras
 
 from keras_gan import losses as losses_module
+from keras_gan._fit_loop import after_the_batch
 from keras_gan._validation import check_float, check_non_negative_int, check_positive_int
 from keras_gan.image_to_image import ImageToImageGAN, check_model, image_shape, l1
 from keras_gan.pool import ImagePool
@@ -136,6 +137,7 @@ class CycleGAN(ImageToImageGAN):
             _check_no_replicas()
         return super().fit(*args, **kwargs)
 
+    @after_the_batch
     def train_step(self, data):
         real_a, real_b = self._pairs(data)
         self._d_step(real_a, real_b)

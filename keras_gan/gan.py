@@ -44,7 +44,7 @@ import keras
 from keras import ops
 
 from keras_gan import _adam
-from keras_gan._fit_loop import FewerHostOpsPerStep
+from keras_gan._fit_loop import FewerHostOpsPerStep, after_the_batch
 from keras_gan import _random
 from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
@@ -903,6 +903,7 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
             slices.append((tf.gather(real, index), None if labels is None else tf.gather(labels, index)))
         return slices
 
+    @after_the_batch
     def train_step(self, data):
         real, labels = self._real_samples(data)
         # Per thread: MirroredStrategy traces each replica's step in its own thread.
@@ -939,6 +940,7 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         else:
             step_logs.add(tracker, value)
 
+    @after_the_batch
     def test_step(self, data):
         real, labels = self._slices(*self._real_samples(data), 1)[0]
         z = self.sample_noise(ops.shape(real)[0], self._eval_seed_generator)

@@ -17,6 +17,7 @@ measures this).
 import keras
 
 from keras_gan import losses as losses_module
+from keras_gan._fit_loop import after_the_batch
 from keras_gan._validation import check_float
 from keras_gan.image_to_image import ImageToImageGAN, check_model, image_shape, l1
 
@@ -92,6 +93,7 @@ class Pix2Pix(ImageToImageGAN):
         return [self.d_loss_tracker, self.g_loss_tracker, self.g_adversarial_tracker,
                 self.g_l1_tracker, self.d_real_tracker, self.d_fake_tracker]
 
+    @after_the_batch
     def train_step(self, data):
         inputs, targets = self._pairs(data)
         self._d_step(inputs, targets)
@@ -139,6 +141,7 @@ class Pix2Pix(ImageToImageGAN):
         self.g_adversarial_tracker.update_state(terms["adversarial"])
         self.g_l1_tracker.update_state(terms["l1"])
 
+    @after_the_batch
     def test_step(self, data):
         inputs, targets = self._pairs(data)
         fake = self.generator(inputs, training=False)
