@@ -57,28 +57,29 @@ class FewerHostOpsPerStep:
 
     def _one_call_per_step(self, step_function, keras_function):
         """`function(iterator)`: the compiled step on `next(iterator)`, or Keras' `keras_function`."""
-        if self.steps_per_execution != 1 or self.run_eagerly or _under_a_strategy(self):
+        if self.steps_per_execution != 1 or self.run_eagerly or trains_under_a_strategy(self):
             return keras_function
         step = tf.function(step_function, reduce_retracing=True, jit_compile=self.jit_compile, autograph=False)
-        # The tf.data iterator last seen (a weak reference), and whether its batches hold Optionals.
-        seen = [lambda: None, False]
+        seen_iterator = None  # a weak reference to the tf.data iterator last seen
+        has_optionals = False  # whether its batches hold Optionals
 
         def function(iterator):
+            nonlocal seen_iterator, has_optionals
             if isinstance(iterator, tf.distribute.DistributedIterator):
                 return keras_function(iterator)
             spec = getattr(iterator, "element_spec", None)
             if spec is None:  # a Python iterator (train_on_batch)
                 return step(_without_optionals(next(iterator)))
-            if seen[0]() is not iterator:
+            if seen_iterator is None or seen_iterator() is not iterator:
                 # Traced for the dataset's element_spec, as Keras' loop traces
                 # the step: batches of any size then share one trace (with
                 # `next`'s concrete shapes, a ragged last batch would trace
                 # again), and the graph is the one Keras' loop would run.
                 step.get_concrete_function(_without_optionals(spec))
-                optionals = any(isinstance(s, tf.OptionalSpec) for s in tree.flatten(spec))
-                seen[:] = [weakref.ref(iterator), optionals]
+                seen_iterator = weakref.ref(iterator)
+                has_optionals = any(isinstance(s, tf.OptionalSpec) for s in tree.flatten(spec))
             data = next(iterator)
-            return step(_without_optionals(data) if seen[1] else data)
+            return step(_without_optionals(data) if has_optionals else data)
 
         return function
 
@@ -90,7 +91,7 @@ def _without_optionals(structure):
     )
 
 
-def _under_a_strategy(model):
+def trains_under_a_strategy(model):
     """Whether the model trains under a `tf.distribute` strategy (its own, or the scope's)."""
     return tf.distribute.has_strategy() or model.distribute_strategy is not tf.distribute.get_strategy()
 

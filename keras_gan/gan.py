@@ -44,7 +44,7 @@ import keras
 from keras import ops
 
 from keras_gan import _adam
-from keras_gan._fit_loop import FewerHostOpsPerStep, after_the_batch
+from keras_gan._fit_loop import FewerHostOpsPerStep, after_the_batch, trains_under_a_strategy
 from keras_gan import _random
 from keras_gan._per_sample import judges_each_sample_alone
 from keras_gan import augment as augment_module
@@ -205,7 +205,7 @@ def _auto_jit_compile(gan, run_eagerly):
     least `_XLA_MIN_WEIGHTS` weights. Never under a distribution strategy
     (KERAS3_GAN_NOTES: "XLA"); on a GPU, Keras' own "auto" decides.
     """
-    if run_eagerly or tf.distribute.has_strategy() or getattr(gan, "_distribute_strategy", None):
+    if run_eagerly or trains_under_a_strategy(gan):
         return False
     if any(d.device_type != "CPU" for d in tf.config.list_physical_devices()):
         return "auto"
