@@ -18,7 +18,7 @@ images per second that `fit` consumes for:
 - `keras_loop`: `default` on Keras' own train function (a tf.function
   over the iterator returning an Optional, read by two more eager ops per
   step) instead of keras_gan's (`next(iterator)`, then the compiled step;
-  keras_gan/_fit_loop.py), as the baseline runs: its ratio to `default` is
+  keras_gan/_internal/fit_loop.py), as the baseline runs: its ratio to `default` is
   what the leaner loop buys.
 - `noxla`: `default` with `jit_compile=False` forced.
 - `reuse`: `compile(reuse_fakes=True)`: one G forward per iteration, whose

@@ -291,10 +291,10 @@ def use_xla(args, sample_shape):
 def cmd_train(args):
     import keras
 
-    from keras_gan import callbacks as gan_callbacks
-    from keras_gan import resume
-    from keras_gan.distribute import is_chief, strategy_from_name
-    from keras_gan.gan import GAN
+    from keras_gan.training import callbacks as gan_callbacks
+    from keras_gan.training import resume
+    from keras_gan.training.distribute import is_chief, strategy_from_name
+    from keras_gan.models.gan import GAN
 
     if args.task != "gan":
         return _train_image_to_image(args)
@@ -360,7 +360,7 @@ def cmd_train(args):
         _report_toy(gan, args.dataset)
         print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/)")
         if args.export_to:
-            from keras_gan.export import export_generator
+            from keras_gan.deploy.export import export_generator
 
             print(f"keras-gan: exported the generator to {export_generator(gan, args.export_to)}")
     return 0
@@ -385,7 +385,7 @@ def _check_resume_config(args, out, flags):
     """
     import shutil
 
-    from keras_gan import resume
+    from keras_gan.training import resume
 
     directory = os.path.join(out, "resume")
     config = _json_safe({k: getattr(args, k) for k in flags if hasattr(args, k)})
@@ -413,7 +413,7 @@ def _resume_setup(args, out, dataset):
     Under --strategy mirrored/multiworker `data` is None: the pipeline is left
     as it is and only epoch ends are saved.
     """
-    from keras_gan import resume
+    from keras_gan.training import resume
 
     directory, config, _ = _check_resume_config(args, out, _RUN_FLAGS)
     if args.strategy != "default":
@@ -476,10 +476,11 @@ def _train_image_to_image(args):
     """
     import keras
 
-    from keras_gan import callbacks as gan_callbacks
-    from keras_gan import networks, resume
-    from keras_gan.cyclegan import CycleGAN
-    from keras_gan.image_to_image import save_translation_grid
+    from keras_gan.training import callbacks as gan_callbacks
+    from keras_gan import networks
+    from keras_gan.training import resume
+    from keras_gan.models.cyclegan import CycleGAN
+    from keras_gan.models.image_to_image import save_translation_grid
     from keras_gan.pix2pix import Pix2Pix
 
     if args.strategy != "default":
@@ -544,7 +545,7 @@ def _train_image_to_image(args):
     print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"
           f"{' | target' if paired else ''})")
     if args.export_to:
-        from keras_gan.export import export_image_to_image
+        from keras_gan.deploy.export import export_image_to_image
 
         print(f"keras-gan: exported the generator to {export_image_to_image(model, args.export_to)}")
     return 0
@@ -569,7 +570,7 @@ def _load_sampler(path):
         return _export_sampler(path)
     if not path.endswith(".keras"):
         raise UsageError(f"--model: expected a .keras file from `keras-gan train`, received {path!r}")
-    from keras_gan.saving import load_model
+    from keras_gan.training.saving import load_model
 
     try:
         model = load_model(path, compile=False)
@@ -591,7 +592,7 @@ def _export_sampler(path):
     import numpy as np
     import tensorflow as tf
 
-    from keras_gan.inference import load_generator
+    from keras_gan.deploy.inference import load_generator
 
     try:
         g = load_generator(path)
@@ -608,11 +609,11 @@ def _export_sampler(path):
 
 
 def cmd_export(args):
-    from keras_gan.export import export_generator, export_image_to_image
+    from keras_gan.deploy.export import export_generator, export_image_to_image
 
     if not os.path.isfile(args.checkpoint):
         raise UsageError(f"--checkpoint: no such file: {args.checkpoint!r}")
-    from keras_gan.saving import load_model
+    from keras_gan.training.saving import load_model
 
     try:
         model = load_model(args.checkpoint, compile=False)
@@ -636,7 +637,7 @@ def _is_image_to_image(model):
 
 
 def cmd_serving_config(args):
-    from keras_gan.serving import model_config
+    from keras_gan.deploy.serving import model_config
 
     try:
         text = model_config(args.directory, base_path=args.base_path)
@@ -647,7 +648,7 @@ def cmd_serving_config(args):
 
 
 def cmd_sample(args):
-    from keras_gan import images
+    from keras_gan.data import images
 
     samples = _load_sampler(args.model)(args.n, seed=args.seed)
     if samples.ndim != 4:

@@ -1,4 +1,4 @@
-"""keras_gan._adam: a plain Adam's update in one kernel per large variable, Keras' update otherwise."""
+"""keras_gan._internal.adam: a plain Adam's update in one kernel per large variable, Keras' update otherwise."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import tensorflow as tf
 import keras
 
 import keras_gan
-from keras_gan import _adam
+from keras_gan._internal import adam as _adam
 
 BIG = _adam.FUSE_MIN_SIZE + 7  # fused
 SMALL = 10  # Keras' own update_step

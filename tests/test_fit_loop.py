@@ -1,4 +1,4 @@
-"""keras_gan._fit_loop: one eager op and one compiled call per step, training as Keras' own loop does."""
+"""keras_gan._internal.fit_loop: one eager op and one compiled call per step, training as Keras' own loop does."""
 
 import numpy as np
 import pytest

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import keras
 import keras_gan
 from keras_gan import cli, data, layers, networks, resume
-from keras_gan._validation import InvalidDataError
+from keras_gan._internal.validation import InvalidDataError
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 LATENT, DIM, CLASSES = 4, 2, 3

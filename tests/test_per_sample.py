@@ -6,7 +6,7 @@ from keras import layers, ops
 
 from keras_gan import layers as gan_layers
 from keras_gan import networks
-from keras_gan._per_sample import judges_each_sample_alone
+from keras_gan._internal.per_sample import judges_each_sample_alone
 
 from _nets import SubclassedDiscriminator, bn_discriminator
 

@@ -1,10 +1,10 @@
-"""keras_gan._random: the fused Philox kernels give the numbers of the portable `alg="philox"` ops."""
+"""keras_gan._internal.random: the fused Philox kernels give the numbers of the portable `alg="philox"` ops."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gan import _random
+from keras_gan._internal import random as _random
 
 SEEDS = [[0, 0], [7, 3], [-1, -1], [2**40 + 5, -(2**35)], [2**31 - 1, -(2**31)]]
 

@@ -138,7 +138,7 @@ def test_every_kernel_layer_of_a_builder_is_wrapped(builder, shape):
     d = builder()
     kernels = [l for l in d.layers if hasattr(l, "kernel") and not isinstance(l, SpectralNorm)]
     assert kernels == [] and any(isinstance(l, SpectralNorm) for l in d.layers)
-    assert keras_gan._per_sample.judges_each_sample_alone(d)
+    assert keras_gan._internal.per_sample.judges_each_sample_alone(d)
 
 
 def _sn_gan(d_lr=1e-3):

@@ -106,7 +106,7 @@ def load_gan(path, compile=True):
     images = gan.generate(16, seed=0)
     ```
     """
-    from keras_gan.gan import GAN
+    from keras_gan.models.gan import GAN
 
     model = load_model(path, compile=compile)
     if not isinstance(model, GAN):

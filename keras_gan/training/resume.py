@@ -27,10 +27,10 @@ import tensorflow as tf
 import keras
 
 from keras_gan import data as data_module
-from keras_gan import images as images_module
-from keras_gan._validation import check_positive_int
-from keras_gan.callbacks import non_finite_state
-from keras_gan.distribute import is_chief
+from keras_gan.data import images as images_module
+from keras_gan._internal.validation import check_positive_int
+from keras_gan.training.callbacks import non_finite_state
+from keras_gan.training.distribute import is_chief
 
 PROGRESS_FILE = "progress.json"
 _CHECKPOINT_PREFIX = "checkpoint-"

@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_gan import codes
-from keras_gan import images as images_module
-from keras_gan.distribute import is_chief
+from keras_gan.components import codes
+from keras_gan.data import images as images_module
+from keras_gan.training.distribute import is_chief
 
 
 class SampleGrid(keras.callbacks.Callback):

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan._validation import _check_int
+from keras_gan._internal.validation import _check_int
 
 
 def check_categories(categories):

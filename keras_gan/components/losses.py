@@ -13,7 +13,7 @@ summed across replicas), so a loss object never has to know about replicas.
 import keras
 from keras import ops
 
-from keras_gan._validation import resolve_identifier
+from keras_gan._internal.validation import resolve_identifier
 
 _REGISTRY = {}
 

@@ -43,19 +43,19 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from keras_gan import _adam
-from keras_gan._fit_loop import FewerHostOpsPerStep, after_the_batch, trains_under_a_strategy
-from keras_gan import _random
-from keras_gan._per_sample import judges_each_sample_alone
-from keras_gan import augment as augment_module
-from keras_gan import codes as codes_module
-from keras_gan.feature_matching import feature_matching_loss, with_features
-from keras_gan import losses as losses_module
-from keras_gan import penalties as penalties_module
-from keras_gan._validation import (
+from keras_gan._internal import adam as _adam
+from keras_gan._internal.fit_loop import FewerHostOpsPerStep, after_the_batch, trains_under_a_strategy
+from keras_gan._internal import random as _random
+from keras_gan._internal.per_sample import judges_each_sample_alone
+from keras_gan.components import augment as augment_module
+from keras_gan.components import codes as codes_module
+from keras_gan.components.feature_matching import feature_matching_loss, with_features
+from keras_gan.components import losses as losses_module
+from keras_gan.components import penalties as penalties_module
+from keras_gan._internal.validation import (
     InvalidDataError, check_float, check_noise, check_non_negative_int, check_positive_int, check_seed, validate_training_data, validate_values,
 )
-from keras_gan.layers import PackSamples
+from keras_gan.components.layers import PackSamples
 
 _PHASES = ("warmup_g", "warmup_d", "regular")
 
@@ -671,7 +671,7 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
     def _apply_gradients(self, optimizer, grads, variables):
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             grads = _agree_on_overflow(grads)
-        # A plain Adam takes fewer ops: one kernel per large variable (keras_gan._adam).
+        # A plain Adam takes fewer ops: one kernel per large variable (keras_gan._internal.adam).
         _adam.apply_gradients(optimizer, grads, variables)
 
     def _step_noise(self, reals):
@@ -742,7 +742,7 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
     def _judge(self, real, fake, labels):
         """D's logits (training mode) on the real batch and on the fake batch.
 
-        A D that judges each sample alone (`keras_gan._per_sample`) sees both
+        A D that judges each sample alone (`keras_gan._internal.per_sample`) sees both
         batches in one call, as in the keras.io loop: the same logits, one
         forward and one backward pass fewer. Any other D (BatchNorm, minibatch
         features) gets two calls, so real and fake never share batch statistics.

@@ -17,8 +17,8 @@ layer, is re-exported here.
 import keras
 from keras import ops
 
-from keras_gan._validation import check_positive_int
-from keras_gan.spectral_norm import SpectralNorm  # noqa: F401  (re-exported)
+from keras_gan._internal.validation import check_positive_int
+from keras_gan.components.spectral_norm import SpectralNorm  # noqa: F401  (re-exported)
 
 
 def pack_samples(x, pack):

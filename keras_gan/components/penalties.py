@@ -24,8 +24,8 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from keras_gan import _random
-from keras_gan._validation import check_float, check_positive_int, resolve_identifier
+from keras_gan._internal import random as _random
+from keras_gan._internal.validation import check_float, check_positive_int, resolve_identifier
 
 _EPSILON = 1e-12
 

@@ -19,7 +19,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from keras_gan import _random
+from keras_gan._internal import random as _random
 
 POLICIES = ("color", "translation", "cutout")
 

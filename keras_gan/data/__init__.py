@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_gan._validation import check_float, check_positive_int
+from keras_gan._internal.validation import check_float, check_positive_int
 
 
 class DatasetUnavailableError(RuntimeError):

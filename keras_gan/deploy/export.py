@@ -40,8 +40,8 @@ import tempfile
 import tensorflow as tf
 import keras
 
-from keras_gan._validation import check_positive_int
-from keras_gan.images import fsync_path
+from keras_gan._internal.validation import check_positive_int
+from keras_gan.data.images import fsync_path
 
 SIGNATURE_Z = "serving_default"
 SIGNATURE_SEEDS = "generate_from_seeds"

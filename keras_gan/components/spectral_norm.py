@@ -17,7 +17,7 @@ points a GAN step relies on:
   phase would change D.
 
 Forward, the wrapped layer maps each sample alone (one kernel for the whole
-batch), so `GAN` may judge real and fake in one call (`keras_gan._per_sample`).
+batch), so `GAN` may judge real and fake in one call (`keras_gan._internal.per_sample`).
 """
 
 import math
@@ -25,7 +25,7 @@ import math
 import keras
 from keras import ops
 
-from keras_gan._validation import check_float, check_positive_int
+from keras_gan._internal.validation import check_float, check_positive_int
 
 # Layer types whose call is `activation(op(x, kernel) + bias)` with the
 # op reachable here; ConvTranspose kernels put the output channels elsewhere.

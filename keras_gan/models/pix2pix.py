@@ -16,10 +16,10 @@ measures this).
 
 import keras
 
-from keras_gan import losses as losses_module
-from keras_gan._fit_loop import after_the_batch
-from keras_gan._validation import check_float
-from keras_gan.image_to_image import ImageToImageGAN, check_model, image_shape, l1
+from keras_gan.components import losses as losses_module
+from keras_gan._internal.fit_loop import after_the_batch
+from keras_gan._internal.validation import check_float
+from keras_gan.models.image_to_image import ImageToImageGAN, check_model, image_shape, l1
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")

@@ -14,7 +14,7 @@ passes: one normalized kernel serves the whole batch.
 
 import keras
 
-from keras_gan.spectral_norm import SpectralNorm
+from keras_gan.components.spectral_norm import SpectralNorm
 
 try:
     from keras.src.models.functional import Functional

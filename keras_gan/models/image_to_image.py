@@ -29,11 +29,11 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from keras_gan._fit_loop import FewerHostOpsPerStep
-from keras_gan import images as images_module
-from keras_gan import losses as losses_module
-from keras_gan._validation import validate_training_data
-from keras_gan.gan import GAN, SavesSeedStates, _has_labels, _resolve_optimizers, layer_seed_generators
+from keras_gan._internal.fit_loop import FewerHostOpsPerStep
+from keras_gan.data import images as images_module
+from keras_gan.components import losses as losses_module
+from keras_gan._internal.validation import validate_training_data
+from keras_gan.models.gan import GAN, SavesSeedStates, _has_labels, _resolve_optimizers, layer_seed_generators
 
 
 def check_model(name, model, inputs=1):

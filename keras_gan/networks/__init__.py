@@ -10,8 +10,8 @@ import math
 import keras
 from keras import layers
 
-from keras_gan import codes
-from keras_gan import layers as gan_layers
+from keras_gan.components import codes
+from keras_gan.components import layers as gan_layers
 
 
 def _check_shape(name, shape, rank=None):

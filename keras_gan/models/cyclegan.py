@@ -16,11 +16,11 @@ One `train_step` on a batch `(a, b)` of unpaired images:
 import tensorflow as tf
 import keras
 
-from keras_gan import losses as losses_module
-from keras_gan._fit_loop import after_the_batch
-from keras_gan._validation import check_float, check_non_negative_int, check_positive_int
-from keras_gan.image_to_image import ImageToImageGAN, check_model, image_shape, l1
-from keras_gan.pool import ImagePool
+from keras_gan.components import losses as losses_module
+from keras_gan._internal.fit_loop import after_the_batch
+from keras_gan._internal.validation import check_float, check_non_negative_int, check_positive_int
+from keras_gan.models.image_to_image import ImageToImageGAN, check_model, image_shape, l1
+from keras_gan.components.pool import ImagePool
 
 
 def _check_no_replicas():

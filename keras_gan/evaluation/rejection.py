@@ -18,9 +18,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_gan import _adam
-from keras_gan._validation import check_float, check_positive_int, check_seed
-from keras_gan.gan import GAN
+from keras_gan._internal import adam as _adam
+from keras_gan._internal.validation import check_float, check_positive_int, check_seed
+from keras_gan.models.gan import GAN
 
 
 def acceptance_probability(logits, max_logit, gamma=0.0, epsilon=1e-6):

@@ -8,7 +8,7 @@ so it works inside a traced `train_step` and is saved with the model.
 import tensorflow as tf
 import keras
 
-from keras_gan._validation import check_positive_int
+from keras_gan._internal.validation import check_positive_int
 
 
 def pool_query(pool, count, images, uniform, slots):

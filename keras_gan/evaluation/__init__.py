@@ -25,7 +25,7 @@ import numpy as np
 import keras
 from keras import layers
 
-from keras_gan._validation import check_positive_int
+from keras_gan._internal.validation import check_positive_int
 
 _NORMAL = statistics.NormalDist()
 _cdf = np.vectorize(_NORMAL.cdf, otypes=[float])

@@ -1,0 +1,1 @@
+"""The trainers: one adversarial base (`adversarial`) under `GAN`, `Pix2Pix` and `CycleGAN`."""

@@ -1,0 +1,1 @@
+"""Driving a training run: callbacks, exact resume, saving and loading, tf.distribute."""
