@@ -66,8 +66,16 @@ def _image_size(text):
 
 
 def _loss_names():
-    # Kept in sync with keras_gan.losses without importing TensorFlow for --help.
-    return ["minimax", "non_saturating", "least_squares", "hinge", "wasserstein", "relativistic_average"]
+    from keras_gan import losses
+
+    return losses.names()
+
+
+def _image_network_kinds():
+    """The `--network` choices: every registered generator kind for images (not the toy MLPs)."""
+    from keras_gan import networks
+
+    return [kind for kind in networks.generator_kinds() if kind != "toy"]
 
 
 def _add_train(sub):
@@ -108,7 +116,7 @@ def _add_train(sub):
                    help="D updates per batch, each on its own slice of the batch (default: 1)")
     p.add_argument("--g-steps", type=_positive_int, default=1, help="G updates per batch (default: 1)")
     p.add_argument("--latent-dim", type=_positive_int, default=64, help="size of z (default: 64)")
-    p.add_argument("--network", default="mlp", choices=("mlp", "dcgan"),
+    p.add_argument("--network", default="mlp", choices=_image_network_kinds(),
                    help="networks for image data: the MLP GAN (G 128-256-512-1024, D 512-256-1) or "
                         "a DCGAN (default: mlp)")
     p.add_argument("--learning-rate", type=_positive_float, default=2e-4,
@@ -261,8 +269,8 @@ def build_networks(sample_shape, latent_dim, network="dcgan", num_classes=None, 
         return (networks.conditional_generator(kind, latent_dim, sample_shape, num_classes, **widths),
                 networks.conditional_discriminator(kind, sample_shape, num_classes, spectral_norm=spectral_norm,
                                                    **widths))
-    return (networks._build_generator(kind, latent_dim, sample_shape, categories=categories, **widths),
-            networks._build_discriminator(kind, sample_shape, spectral_norm=spectral_norm, **widths))
+    return (networks.generator(kind, latent_dim, sample_shape, categories=categories, **widths),
+            networks.discriminator(kind, sample_shape, spectral_norm=spectral_norm, **widths))
 
 
 def build_code_classifier(sample_shape, network, categories):

@@ -189,7 +189,7 @@ def test_g_makes_its_codes_visible_and_each_code_keeps_to_its_own_region():
 ])
 def test_code_classifier_is_a_fresh_ds_body_with_a_categories_logit_head(kind, shape, widths):
     q = networks.code_classifier(kind, shape, categories=np.int64(6), **widths)
-    d = networks._build_discriminator(kind, shape, **widths)
+    d = networks.discriminator(kind, shape, **widths)
     assert q.input_shape == (None, *shape) and q.output_shape == (None, 6)
     assert q.output.dtype == "float32" and q.layers[-1].name == "code_logits"
     # D's layers up to its logits, weight for weight; then 6 logits instead of 1.

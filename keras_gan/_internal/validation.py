@@ -264,19 +264,3 @@ def validate_values(x, y, num_classes=None, check_x_in_pipeline=True):
             f"Received: labels from {labels.min()} to {labels.max()}"
         )
     return x
-
-
-def resolve_identifier(identifier, base_class, registry, error):
-    """An instance of `base_class` from an instance, a config dict or a registered name.
-
-    `error` is the ValueError to raise for anything else.
-    """
-    import keras
-
-    if isinstance(identifier, base_class):
-        return identifier
-    if isinstance(identifier, dict):
-        return keras.saving.deserialize_keras_object(identifier)
-    if isinstance(identifier, str) and identifier in registry:
-        return registry[identifier]()
-    raise error

@@ -13,18 +13,7 @@ summed across replicas), so a loss object never has to know about replicas.
 import keras
 from keras import ops
 
-from keras_gan._internal.validation import resolve_identifier
-
-_REGISTRY = {}
-
-
-def _register(*names):
-    def decorate(cls):
-        for name in names:
-            _REGISTRY[name] = cls
-        return keras.saving.register_keras_serializable(package="keras_gan")(cls)
-
-    return decorate
+from keras_gan._internal.registry import Registry
 
 
 def _bce(logits, target):
@@ -142,7 +131,10 @@ class GANLoss:
         return f"{type(self).__name__}({args})"
 
 
-@_register("minimax")
+_REGISTRY = Registry("loss", "loss", base=GANLoss)
+
+
+@_REGISTRY.register("minimax")
 class Minimax(GANLoss):
     """The original minimax loss: G minimises `log(1 - D(G(z)))`.
 
@@ -169,7 +161,7 @@ class Minimax(GANLoss):
         return -ops.mean(ops.softplus(_float32(fake_logits)))
 
 
-@_register("non_saturating", "bce")
+@_REGISTRY.register("non_saturating", "bce")
 class NonSaturating(Minimax):
     """The non-saturating loss: G's fakes are labelled 1, `BCE(D(G(z)), 1)`.
 
@@ -188,7 +180,7 @@ class NonSaturating(Minimax):
         return _bce(_float32(fake_logits), 1.0)
 
 
-@_register("least_squares", "lsgan")
+@_REGISTRY.register("least_squares", "lsgan")
 class LeastSquares(GANLoss):
     """LSGAN: D regresses real to 1 and fake to 0; G pushes D(G(z)) to 1.
 
@@ -214,7 +206,7 @@ class LeastSquares(GANLoss):
         return ops.mean(ops.square(_float32(fake_logits) - 1.0))
 
 
-@_register("hinge")
+@_REGISTRY.register("hinge")
 class Hinge(GANLoss):
     """Hinge loss (SAGAN, BigGAN).
 
@@ -240,7 +232,7 @@ class Hinge(GANLoss):
         return -ops.mean(_float32(fake_logits))
 
 
-@_register("wasserstein", "wgan")
+@_REGISTRY.register("wasserstein", "wgan")
 class Wasserstein(GANLoss):
     """Wasserstein loss; D is a critic. Pair it with a gradient penalty.
 
@@ -266,7 +258,7 @@ class Wasserstein(GANLoss):
         return -ops.mean(_float32(fake_logits))
 
 
-@_register("relativistic_average", "ragan")
+@_REGISTRY.register("relativistic_average", "ragan")
 class RelativisticAverage(GANLoss):
     """Relativistic average GAN (RaGAN, Jolicoeur-Martineau 2018), BCE form.
 
@@ -323,13 +315,16 @@ def get(identifier):
     loss = keras_gan.losses.get("hinge")
     ```
     """
-    return resolve_identifier(identifier, GANLoss, _REGISTRY, ValueError(
-        "Invalid value for argument `loss`: expected one of "
-        f"{sorted(_REGISTRY)} or a keras_gan.losses.GANLoss instance. "
-        f"Received: loss={identifier!r}"
-    ))
+    return _REGISTRY.get(identifier)
 
 
-def names():
-    """Returns the loss names accepted by `get` and `GAN.compile`."""
-    return sorted(_REGISTRY)
+def names(aliases=False):
+    """The loss names accepted by `get` and `GAN.compile` (with `aliases`: "bce", "lsgan", ...).
+
+    Example:
+
+    ```python
+    keras_gan.losses.names()  # ['minimax', 'non_saturating', ...]
+    ```
+    """
+    return _REGISTRY.names(aliases)

@@ -25,7 +25,8 @@ import keras
 from keras import ops
 
 from keras_gan._internal import random as _random
-from keras_gan._internal.validation import check_float, check_positive_int, resolve_identifier
+from keras_gan._internal.registry import Registry
+from keras_gan._internal.validation import check_float, check_positive_int
 
 _EPSILON = 1e-12
 
@@ -89,7 +90,10 @@ class Penalty:
         return f"{type(self).__name__}({args})"
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
+_REGISTRY = Registry("penalty", "penalties", base=Penalty)
+
+
+@_REGISTRY.register("gradient_penalty", "gp")
 class GradientPenalty(Penalty):
     """WGAN-GP: `weight * mean((||grad D(x_hat)|| - target)**2)`.
 
@@ -128,7 +132,7 @@ class GradientPenalty(Penalty):
         return {**super().get_config(), "target": self.target}
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
+@_REGISTRY.register("r1")
 class R1(Penalty):
     """R1 on real data: `weight / 2 * mean(||grad D(real)||**2)`.
 
@@ -151,9 +155,6 @@ class R1(Penalty):
         return 0.5 * ops.mean(_squared_norms(grads))
 
 
-_REGISTRY = {"gradient_penalty": GradientPenalty, "gp": GradientPenalty, "r1": R1}
-
-
 def get(identifier):
     """A `Penalty` from a name (`"gradient_penalty"`/`"gp"`, `"r1"`), a config or an instance.
 
@@ -163,8 +164,9 @@ def get(identifier):
     penalty = keras_gan.penalties.get("r1")
     ```
     """
-    return resolve_identifier(identifier, Penalty, _REGISTRY, ValueError(
-        "Invalid value for argument `penalties`: expected a list of penalty names "
-        f"({sorted(_REGISTRY)}) or keras_gan.penalties.Penalty instances. "
-        f"Received: {identifier!r}"
-    ))
+    return _REGISTRY.get(identifier)
+
+
+def names(aliases=False):
+    """The penalty names accepted by `get` and `GAN.compile(penalties=...)`."""
+    return _REGISTRY.names(aliases)

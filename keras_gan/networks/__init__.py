@@ -10,6 +10,7 @@ import math
 import keras
 from keras import layers
 
+from keras_gan._internal.registry import Registry
 from keras_gan.components import codes
 from keras_gan.components import layers as gan_layers
 
@@ -399,34 +400,73 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm
 
 
 # ------------------------------------------------ conditional and packed D
-_GENERATORS = {"toy": toy_generator, "mlp": mlp_generator, "dcgan": dcgan_generator}
-_DISCRIMINATORS = {
-    "toy": toy_discriminator,
-    "mlp": mlp_discriminator,
-    "dcgan": dcgan_discriminator,
-    "patchgan": patchgan_discriminator,
-}
+_GENERATORS = Registry("generator", "kind")
+_DISCRIMINATORS = Registry("discriminator", "kind")
+_GENERATORS.register("toy")(toy_generator)
+_GENERATORS.register("mlp")(mlp_generator)
+_GENERATORS.register("dcgan")(dcgan_generator)
+_DISCRIMINATORS.register("toy")(toy_discriminator)
+_DISCRIMINATORS.register("mlp")(mlp_discriminator)
+_DISCRIMINATORS.register("dcgan")(dcgan_discriminator)
+_DISCRIMINATORS.register("patchgan")(patchgan_discriminator)
 
 
-def _pick(table, kind, role):
-    if kind not in table:
-        raise ValueError(
-            f"Invalid value for argument `kind`: expected one of {sorted(table)} for a {role}. "
-            f"Received: kind={kind!r}"
-        )
-    return table[kind]
+def generator_kinds():
+    """The kinds `generator` builds: `["toy", "mlp", "dcgan", ...]`."""
+    return _GENERATORS.names()
 
 
-def _build_generator(kind, latent_dim, output_shape, **kwargs):
-    builder = _pick(_GENERATORS, kind, "generator")
-    if kind == "toy":
+def discriminator_kinds():
+    """The kinds `discriminator` builds: `["toy", "mlp", "dcgan", "patchgan", ...]`."""
+    return _DISCRIMINATORS.names()
+
+
+def generator(kind, latent_dim, output_shape, **kwargs):
+    """A generator of `kind` from `latent_dim` noise to samples of `output_shape`.
+
+    Args:
+        kind: one of `generator_kinds()`: "toy" (2D/1D points), "mlp" (the
+            MLP GAN), "dcgan", ...
+        latent_dim: size of z.
+        output_shape: the shape of one sample, e.g. `(28, 28, 1)` or `(2,)`.
+        **kwargs: passed to the kind's builder (e.g. `units`, `filters`,
+            `categories`, `name`).
+
+    Returns:
+        A built `keras.Model`.
+
+    Example:
+
+    ```python
+    g = keras_gan.networks.generator("dcgan", 64, (8, 8, 1), filters=16)
+    ```
+    """
+    builder = _GENERATORS[kind]
+    if builder is toy_generator:
         return builder(latent_dim=latent_dim, output_dim=_check_shape("output_shape", output_shape, 1)[0], **kwargs)
     return builder(latent_dim=latent_dim, output_shape=output_shape, **kwargs)
 
 
-def _build_discriminator(kind, input_shape, **kwargs):
-    builder = _pick(_DISCRIMINATORS, kind, "discriminator")
-    if kind == "toy":
+def discriminator(kind, input_shape, **kwargs):
+    """A discriminator of `kind` from samples of `input_shape` to logits.
+
+    Args:
+        kind: one of `discriminator_kinds()`.
+        input_shape: the shape of one sample.
+        **kwargs: passed to the kind's builder (e.g. `units`, `filters`,
+            `spectral_norm`, `name`).
+
+    Returns:
+        A built `keras.Model`.
+
+    Example:
+
+    ```python
+    d = keras_gan.networks.discriminator("dcgan", (8, 8, 1), filters=16)
+    ```
+    """
+    builder = _DISCRIMINATORS[kind]
+    if builder is toy_discriminator:
         return builder(input_dim=_check_shape("input_shape", input_shape, 1)[0], **kwargs)
     return builder(input_shape=input_shape, **kwargs)
 
@@ -463,9 +503,13 @@ def code_classifier(kind="dcgan", input_shape=(28, 28, 1), categories=10, name="
                         code_classifier=q)
     ```
     """
-    _pick({k: _DISCRIMINATORS[k] for k in ("toy", "mlp", "dcgan")}, kind, "code classifier")
+    if kind not in ("toy", "mlp", "dcgan"):
+        raise ValueError(
+            "Invalid value for argument `kind`: expected one of ['dcgan', 'mlp', 'toy'] for a code "
+            f"classifier. Received: kind={kind!r}"
+        )
     categories = codes.check_categories(categories)
-    body = _build_discriminator(kind, input_shape, **kwargs)
+    body = discriminator(kind, input_shape, **kwargs)
     features = body.layers[-1].input  # what D's logits layer reads
     return keras.Model(body.input, layers.Dense(categories, dtype="float32", name="code_logits")(features),
                        name=name)
@@ -503,7 +547,7 @@ def conditional_generator(kind="dcgan", latent_dim=100, output_shape=(28, 28, 1)
     z = keras.Input((latent_dim,), name="z")
     label = keras.Input((), dtype="int32", name="label")
     embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
-    body = _build_generator(kind, latent_dim + embedding_dim, output_shape, name=f"{kind}_body", **kwargs)
+    body = generator(kind, latent_dim + embedding_dim, output_shape, name=f"{kind}_body", **kwargs)
     return keras.Model([z, label], body(layers.Concatenate()([z, embedded])), name=name)
 
 
@@ -544,7 +588,7 @@ def conditional_discriminator(kind="dcgan", input_shape=(28, 28, 1), num_classes
         extra = layers.Embedding(num_classes, math.prod(input_shape[:-1]), name="label_embedding")(label)
         extra = layers.Reshape(input_shape[:-1] + (1,))(extra)
         body_shape = input_shape[:-1] + (input_shape[-1] + 1,)
-    body = _build_discriminator(kind, body_shape, name=f"{kind}_body", **kwargs)
+    body = discriminator(kind, body_shape, name=f"{kind}_body", **kwargs)
     return keras.Model([x, label], body(layers.Concatenate()([x, extra])), name=name)
 
 
@@ -575,7 +619,7 @@ def packed_discriminator(kind="toy", input_shape=(2,), pack=2, name=None, **kwar
     _check_positive("pack", pack)
     input_shape = _check_shape("input_shape", input_shape)
     packed = input_shape[:-1] + (input_shape[-1] * pack,)
-    return _build_discriminator(kind, packed, name=name or f"packed_{kind}_discriminator", **kwargs)
+    return discriminator(kind, packed, name=name or f"packed_{kind}_discriminator", **kwargs)
 
 
 # ------------------------------------------------------------ image-to-image
