@@ -105,7 +105,7 @@ def test_info_loss_is_qs_cross_entropy_on_each_fakes_code():
     gan = info_gan(categories=4)
     z = tf.constant(np.random.default_rng(2).normal(size=(32, 6)).astype("float32"))
     fake = gan.generator(z)
-    info = float(gan._info_loss(z, fake))
+    info = float(keras_gan.codes.info_loss(gan.code_classifier, z, fake, gan.code_categories))
     logits = gan.code_classifier(fake).numpy().astype("float64")
     log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     code = codes.categorical_code(z, 4).numpy()

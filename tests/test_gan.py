@@ -237,7 +237,7 @@ def test_a_step_logs_the_mean_over_all_its_d_and_g_updates():
     assert logs["d_loss"] != pytest.approx(per_update[-1], rel=1e-2)
     assert logs["d_real"] == pytest.approx(real_logits.mean(), rel=1e-5)
     assert logs["g_loss"] == pytest.approx(softplus(-fake_logit), rel=1e-5)
-    assert [int(t.count) for t in (gan.d_loss_tracker, gan.d_real_tracker, gan.g_loss_tracker)] == [3, 3, 2]
+    assert [int(t.count) for t in (gan.trackers["d_loss"], gan.trackers["d_real"], gan.trackers["g_loss"])] == [3, 3, 2]
 
 
 def test_pix2pix_halved_d_loss_is_half_the_sum():

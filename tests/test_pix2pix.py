@@ -98,7 +98,7 @@ def test_generator_loss_is_adversarial_plus_l1_weight_times_mean_absolute_error(
     assert float(l1) == pytest.approx(4.75 / 8)
     assert float(adversarial) == pytest.approx(math.log1p(math.exp(-0.5)), rel=1e-6)
     tf.function(model._g_step)(inputs, targets)
-    assert float(model.g_loss_tracker.result()) == pytest.approx(math.log1p(math.exp(-0.5)) + 100 * 4.75 / 8, rel=1e-6)
+    assert float(model.trackers["g_loss"].result()) == pytest.approx(math.log1p(math.exp(-0.5)) + 100 * 4.75 / 8, rel=1e-6)
 
 
 def test_discriminator_loss_is_halved_as_in_pix2pix():
@@ -108,7 +108,7 @@ def test_discriminator_loss_is_halved_as_in_pix2pix():
     tf.function(model._d_step)(tf.zeros((2, 2, 2, 1)), tf.ones((2, 2, 2, 1)))
     # (BCE(0.5, 1) + BCE(0.5, 0)) * 0.5 = (log(1 + e^-0.5) + log(1 + e^0.5)) / 2
     expected = (math.log1p(math.exp(-0.5)) + math.log1p(math.exp(0.5))) / 2
-    assert float(model.d_loss_tracker.result()) == pytest.approx(expected, rel=1e-6)
+    assert float(model.trackers["d_loss"].result()) == pytest.approx(expected, rel=1e-6)
 
 
 def test_fit_on_pairs_learns_the_edges_task_beyond_the_best_constant_image():

@@ -31,6 +31,7 @@ import numpy as np
 from keras import ops
 
 from keras_gan._internal.validation import _check_int
+from keras_gan.components.terms import Term
 
 
 def check_categories(categories):
@@ -192,3 +193,45 @@ def check_code_classifier(code_classifier, generator, sample_shape):
             + (f"CategoricalCode categories {found}" if found else "no CategoricalCode layer")
         )
     return categories
+
+
+def info_loss(code_classifier, z, fake, categories, training=True):
+    """InfoGAN's term: Q's cross-entropy on the code of each fake's `z`.
+
+    Minimised by G and Q together, it is, up to a constant, minus the
+    variational lower bound on the mutual information between code and
+    sample (InfoGAN).
+
+    Args:
+        code_classifier: Q, from samples to `(batch, categories)` logits.
+        z: the latent batch the fakes came from.
+        fake: G's samples of `z`.
+        categories: the number of code categories.
+        training: run Q in training mode.
+
+    Returns:
+        A float32 scalar.
+    """
+    codes = categorical_code(z, categories)
+    logits = ops.cast(code_classifier(fake, training=training), "float32")
+    return ops.mean(keras.losses.sparse_categorical_crossentropy(codes, logits, from_logits=True))
+
+
+class InfoTerm(Term):
+    """The G-side term of `GAN(code_classifier=q, info_weight=w)`: `w * info_loss`.
+
+    Q's variables train with G's optimizer. Logged as `info_loss`, unweighted.
+    """
+
+    phase, log_name, needs_fake = "g", "info_loss", True
+
+    def __init__(self, code_classifier, categories, weight):
+        self.code_classifier, self.categories, self.weight = code_classifier, categories, weight
+
+    def __call__(self, step):
+        value = info_loss(self.code_classifier, step.z, step.fake, self.categories, training=step.training)
+        step.gan.log(self.log_name, value)
+        return self.weight * value
+
+    def variables(self):
+        return list(self.code_classifier.trainable_variables)

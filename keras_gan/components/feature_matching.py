@@ -15,6 +15,8 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan.components.terms import Term
+
 
 def with_features(discriminator):
     """A model sharing D's layers that returns `(logits, features)`.
@@ -117,3 +119,20 @@ def _global_mean(features):
     if context is None or context.num_replicas_in_sync == 1:
         return mean
     return context.all_reduce(tf.distribute.ReduceOp.MEAN, mean)
+
+
+class FeatureMatchingTerm(Term):
+    """The G-side term of `GAN.compile(feature_matching_weight=w)`: `w * feature_matching_loss`.
+
+    Logged as `feature_matching`, unweighted.
+    """
+
+    phase, log_name, needs_features = "g", "feature_matching", True
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    def __call__(self, step):
+        value = feature_matching_loss(step.real_features, step.fake_features)
+        step.gan.log(self.log_name, value)
+        return self.weight * value

@@ -13,7 +13,7 @@ Lazy regularisation (StyleGAN2): with `interval=N` the penalty counts in
 every N-th D update only, multiplied by N so its average strength is
 unchanged. The GAN multiplies by a 0/N factor read from D's optimizer
 iteration count instead of branching, because a `tf.cond` around a gradient
-update breaks under tf.distribute (KERAS3_GAN_NOTES: "Freezing D"). The
+update breaks under tf.distribute (docs/design.md, "No control flow around an update"). The
 penalty is therefore still computed at every step: the interval changes the
 regularisation schedule, not the cost. StyleGAN2 also rescales Adam's learning
 rate and betas by `interval / (interval + 1)`; set those on `d_optimizer` if
@@ -26,6 +26,7 @@ from keras import ops
 
 from keras_gan._internal import random as _random
 from keras_gan._internal.registry import Registry
+from keras_gan.components.terms import Term
 from keras_gan._internal.validation import check_float, check_positive_int
 
 _EPSILON = 1e-12
@@ -170,3 +171,37 @@ def get(identifier):
 def names(aliases=False):
     """The penalty names accepted by `get` and `GAN.compile(penalties=...)`."""
     return _REGISTRY.names(aliases)
+
+
+class PenaltyTerm(Term):
+    """The D-side term of `GAN`'s penalties: their weighted sum, logged as `d_penalty`.
+
+    A lazy penalty (`interval=N`) counts in every N-th D update only, times
+    N: a 0/N factor read from D's optimizer iteration count, not a
+    `tf.cond`, which breaks a gradient update under tf.distribute
+    (docs/design.md, "No control flow around an update").
+
+    Args:
+        penalties: a list of `Penalty`.
+    """
+
+    phase, log_name = "d", "d_penalty"
+
+    def __init__(self, penalties):
+        self.penalties = list(penalties)
+
+    def __call__(self, step):
+        gan = step.gan
+
+        def discriminate(x):
+            return gan._discriminate(x, step.labels, training=True)
+
+        total = 0.0
+        for penalty in self.penalties:
+            value = penalty.weight * penalty(discriminate, step.real, step.fake, gan.replica_seed())
+            if penalty.interval > 1:
+                due = ops.equal(gan.d_optimizer.iterations % penalty.interval, 0)
+                value = value * ops.cast(due, "float32") * float(penalty.interval)
+            total = total + value
+        gan.log(self.log_name, total)
+        return total

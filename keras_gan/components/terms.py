@@ -101,3 +101,15 @@ def total(terms, step):
     """The sum of the terms' values on `step` (None when no term adds to the loss)."""
     values = [v for v in (term(step) for term in terms) if v is not None]
     return functools.reduce(operator.add, values) if values else None
+
+
+def check_terms(terms):
+    """`terms` as a list of `Term`, or a ValueError naming the argument."""
+    terms = list(terms or [])
+    for term in terms:
+        if not isinstance(term, Term) or term.phase not in ("d", "g"):
+            raise ValueError(
+                "Invalid value for argument `terms`: expected a list of keras_gan.terms.Term with "
+                f"phase 'd' or 'g'. Received: {term!r}"
+            )
+    return terms

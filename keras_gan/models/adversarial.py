@@ -72,7 +72,7 @@ def resolve_optimizers(d_optimizer, g_optimizer, *models):
         )
     if uses_float16(*models):
         # compile(auto_scale_loss=True) wraps only `self.optimizer`, which a
-        # two-optimizer model does not use (docs/design.md, "Mixed precision").
+        # two-optimizer model does not use (docs/design.md, "Loss scaling of both optimizers").
         d_optimizer, g_optimizer = (
             o if isinstance(o, keras.optimizers.LossScaleOptimizer)
             else keras.optimizers.LossScaleOptimizer(o)
@@ -108,15 +108,6 @@ def _add_to_mean(tracker, value, count=1):
     """
     tracker.total.value.assign_add(ops.cast(value, tracker.total.dtype))
     tracker.count.value.assign_add(ops.cast(count, tracker.count.dtype))
-
-
-def _deserialized(value):
-    """A compile-config value with its serialized Keras objects (also in lists) rebuilt."""
-    if isinstance(value, list):
-        return [_deserialized(v) for v in value]
-    if isinstance(value, dict) and "class_name" in value:
-        return keras.saving.deserialize_keras_object(value)
-    return value
 
 
 class _StepLogs:
@@ -170,7 +161,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
 
     Subclasses set `default_loss` and `log_names`, implement `generators`,
     `discriminators` and `train_step`, and may extend `g_variables`,
-    `compile`'s arguments (through `_compile_config`) and the saved seeds
+    `compile`'s arguments (through `_extra_compile_config`) and the saved seeds
     (`_own_seed_generators`).
 
     Args:
@@ -232,7 +223,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
                 )
         self.gan_loss = losses_module.get(self.default_loss if loss is None else loss)
         self.d_optimizer, self.g_optimizer = resolve_optimizers(
-            d_optimizer, g_optimizer, *self.generators, *self.discriminators)
+            d_optimizer, g_optimizer, *self.generators, *self.discriminators, *self._other_networks())
         # optimizer=None: a bare compile would create an unused optimizer.
         super().compile(optimizer=None, **kwargs)
         # Built now, in the caller's strategy scope, on each side's own variables:
@@ -241,7 +232,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         self.d_optimizer.build(self.d_variables())
         self.g_optimizer.build(self.g_variables())
 
-    def _compile_config(self):
+    def _extra_compile_config(self):
         """The subclass's own `compile` arguments, for `get_compile_config`."""
         return {}
 
@@ -252,13 +243,19 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
             "loss": keras.saving.serialize_keras_object(self.gan_loss),
-            **self._compile_config(),
+            **self._extra_compile_config(),
         }
 
     def compile_from_config(self, config):
         # Rebuilding both optimizers here is what lets load_model restore
         # their state; Keras' default would warn and drop it.
-        self.compile(**{key: _deserialized(value) for key, value in config.items()})
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer", "loss"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        for key, value in config.items():
+            if isinstance(value, (list, tuple)):  # penalties, terms
+                config[key] = [keras.saving.deserialize_keras_object(v) for v in value]
+        self.compile(**config)
 
     def _check_compiled(self):
         if self.gan_loss is None:
@@ -327,7 +324,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         """The loss whose gradient the optimizer applies: per replica, loss-scaled.
 
         Gradients are summed over replicas and the loss is a local mean, so it
-        is divided by the replica count (docs/design.md, "tf.distribute");
+        is divided by the replica count (docs/design.md, "Loss scaling across replicas");
         under a `LossScaleOptimizer` it is multiplied by the loss scale.
         """
         replicas = tf.distribute.get_strategy().num_replicas_in_sync

@@ -19,7 +19,8 @@ import keras
 from keras_gan.components import losses as losses_module
 from keras_gan._internal.fit_loop import after_the_batch
 from keras_gan._internal.validation import check_float, check_non_negative_int, check_positive_int
-from keras_gan.models.image_to_image import ImageToImageGAN, check_model, image_shape, l1
+from keras_gan.models.image_to_image import ImageToImageGAN, l1
+from keras_gan.models.network_checks import check_model, image_shape
 from keras_gan.components.pool import ImagePool
 
 
@@ -45,7 +46,7 @@ class CycleGAN(ImageToImageGAN):
         discriminator_a: a built `keras.Model` from A images to logits
             (e.g. `keras_gan.networks.patchgan_discriminator`). Use
             `norm="instance"` networks, as the paper: a frozen BatchNorm D
-            judges G in inference mode in the G phase (KERAS3_GAN_NOTES:
+            judges G in inference mode in the G phase (docs/design.md,
             "Freezing D"), and the digits demo then does not learn.
         discriminator_b: the same for B images.
         cycle_weight: weight of the cycle-consistency L1 terms (10).
@@ -72,13 +73,14 @@ class CycleGAN(ImageToImageGAN):
     """
 
     default_loss = losses_module.LeastSquares(halve_d_loss=True)
+    log_names = ("d_loss", "g_loss", "d_a_loss", "d_b_loss", "g_adversarial", "g_cycle", "g_identity")
 
     def __init__(self, generator_ab, generator_ba, discriminator_a, discriminator_b, cycle_weight=10.0,
                  identity_weight=None, pool_size=50, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         for name, model in (("generator_ab", generator_ab), ("generator_ba", generator_ba),
                             ("discriminator_a", discriminator_a), ("discriminator_b", discriminator_b)):
-            check_model(name, model)
+            check_model(name, model, inputs=1)
         shape_a, shape_b = image_shape(generator_ab), image_shape(generator_ba)
         for name, model, which, expected in (
             ("generator_ab", generator_ab, "output", shape_b),
@@ -112,8 +114,6 @@ class CycleGAN(ImageToImageGAN):
             _check_no_replicas()
             self.pool_a = ImagePool(check_positive_int("pool_size", pool_size), shape_a, name="pool_a")
             self.pool_b = ImagePool(pool_size, shape_b, name="pool_b")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in (
-            "d_loss", "g_loss", "d_a_loss", "d_b_loss", "g_adversarial", "g_cycle", "g_identity")}
         self.built = True
 
     @property
@@ -128,10 +128,6 @@ class CycleGAN(ImageToImageGAN):
     def inference_generator(self):
         return self.generator_ab
 
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     def fit(self, *args, **kwargs):
         if self.pool_size:
             _check_no_replicas()
@@ -140,28 +136,28 @@ class CycleGAN(ImageToImageGAN):
     @after_the_batch
     def train_step(self, data):
         real_a, real_b = self._pairs(data)
-        self._d_step(real_a, real_b)
-        self._g_step(real_a, real_b)
-        return self._logs()
+        with self.collecting_logs():
+            self._d_step(real_a, real_b)
+            self._g_step(real_a, real_b)
+        return self.logs()
 
     def _history(self, pool, fake):
-        return fake if pool is None else pool(fake, self._replica_seed())
+        return fake if pool is None else pool(fake, self.replica_seed())
 
     def _d_step(self, real_a, real_b):
         """D phase: each D on real images against pooled, detached fakes."""
-        fake_b = self._history(self.pool_b, self._detached(self.generator_ab, real_a))
-        fake_a = self._history(self.pool_a, self._detached(self.generator_ba, real_b))
-        terms = {}
+        fake_b = self._history(self.pool_b, self.detached(self.generator_ab, real_a))
+        fake_a = self._history(self.pool_a, self.detached(self.generator_ba, real_b))
 
-        def loss():
+        def loss(tape):
             d_a, d_b = self.discriminator_a, self.discriminator_b
-            terms["a"] = self.gan_loss.discriminator_loss(d_a(real_a, training=True), d_a(fake_a, training=True))
-            terms["b"] = self.gan_loss.discriminator_loss(d_b(real_b, training=True), d_b(fake_b, training=True))
-            return terms["a"] + terms["b"]
+            loss_a = self.gan_loss.discriminator_loss(d_a(real_a, training=True), d_a(fake_a, training=True))
+            loss_b = self.gan_loss.discriminator_loss(d_b(real_b, training=True), d_b(fake_b, training=True))
+            self.log("d_a_loss", loss_a)
+            self.log("d_b_loss", loss_b)
+            return loss_a + loss_b
 
-        self.trackers["d_loss"].update_state(self._d_update(loss))
-        self.trackers["d_a_loss"].update_state(terms["a"])
-        self.trackers["d_b_loss"].update_state(terms["b"])
+        self.log("d_loss", self.d_update(loss))
 
     def generator_losses(self, real_a, real_b, training=True):
         """The generators' terms on a batch: `(adversarial, cycle, identity)`.
@@ -185,16 +181,14 @@ class CycleGAN(ImageToImageGAN):
 
     def _g_step(self, real_a, real_b):
         """G phase, both Ds frozen: adversarial + cycle + identity terms."""
-        terms = {}
-
-        def loss():
-            adversarial, cycle, identity = self.generator_losses(real_a, real_b)
-            terms.update(g_adversarial=adversarial, g_cycle=cycle, g_identity=identity)
+        def loss(tape):
+            with self.frozen_discriminators():
+                adversarial, cycle, identity = self.generator_losses(real_a, real_b)
+            for name, value in (("g_adversarial", adversarial), ("g_cycle", cycle), ("g_identity", identity)):
+                self.log(name, value)
             return adversarial + self.cycle_weight * cycle + self.identity_weight * identity
 
-        self.trackers["g_loss"].update_state(self._g_update(loss))
-        for name, value in terms.items():
-            self.trackers[name].update_state(value)
+        self.log("g_loss", self.g_update(loss))
 
     def translate_ba(self, images, batch_size=64):
         """Runs `generator_ba` (B to A) in inference mode: see `translate` (A to B)."""

@@ -19,7 +19,8 @@ import keras
 from keras_gan.components import losses as losses_module
 from keras_gan._internal.fit_loop import after_the_batch
 from keras_gan._internal.validation import check_float
-from keras_gan.models.image_to_image import ImageToImageGAN, check_model, image_shape, l1
+from keras_gan.models.image_to_image import ImageToImageGAN, l1
+from keras_gan.models.network_checks import check_model, image_shape
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -51,10 +52,11 @@ class Pix2Pix(ImageToImageGAN):
     """
 
     default_loss = losses_module.NonSaturating(halve_d_loss=True)
+    log_names = ("d_loss", "g_loss", "g_adversarial", "g_l1", "d_real", "d_fake")
 
     def __init__(self, generator, discriminator, l1_weight=100.0, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        check_model("generator", generator)
+        check_model("generator", generator, inputs=1)
         check_model("discriminator", discriminator, inputs=2)
         g_in, g_out = image_shape(generator), image_shape(generator, "output")
         d_in = (image_shape(discriminator, index=0), image_shape(discriminator, index=1))
@@ -67,12 +69,6 @@ class Pix2Pix(ImageToImageGAN):
         self.generator = generator
         self.discriminator = discriminator
         self.l1_weight = check_float("l1_weight", l1_weight, non_negative=True)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.g_adversarial_tracker = keras.metrics.Mean(name="g_adversarial")
-        self.g_l1_tracker = keras.metrics.Mean(name="g_l1")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         # Every variable exists already (keras#20164).
         self.built = True
 
@@ -88,30 +84,26 @@ class Pix2Pix(ImageToImageGAN):
     def inference_generator(self):
         return self.generator
 
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.g_adversarial_tracker,
-                self.g_l1_tracker, self.d_real_tracker, self.d_fake_tracker]
-
     @after_the_batch
     def train_step(self, data):
         inputs, targets = self._pairs(data)
-        self._d_step(inputs, targets)
-        self._g_step(inputs, targets)
-        return self._logs()
+        with self.collecting_logs():
+            self._d_step(inputs, targets)
+            self._g_step(inputs, targets)
+        return self.logs()
 
     def _d_step(self, inputs, targets):
         """D phase: real pairs `(x, y)` against detached fake pairs `(x, G(x))`."""
-        fake = self._detached(self.generator, inputs)
+        fake = self.detached(self.generator, inputs)
 
-        def loss():
+        def loss(tape):
             real_logits = self.discriminator([inputs, targets], training=True)
             fake_logits = self.discriminator([inputs, fake], training=True)
-            self.d_real_tracker.update_state(keras.ops.mean(keras.ops.cast(real_logits, "float32")))
-            self.d_fake_tracker.update_state(keras.ops.mean(keras.ops.cast(fake_logits, "float32")))
+            self.log("d_real", keras.ops.mean(keras.ops.cast(real_logits, "float32")))
+            self.log("d_fake", keras.ops.mean(keras.ops.cast(fake_logits, "float32")))
             return self.gan_loss.discriminator_loss(real_logits, fake_logits)
 
-        self.d_loss_tracker.update_state(self._d_update(loss))
+        self.log("d_loss", self.d_update(loss))
 
     def generator_losses(self, inputs, targets, training=True):
         """G's two terms on a batch: `(adversarial, l1)`; G's loss is `adversarial + l1_weight * l1`.
@@ -131,15 +123,14 @@ class Pix2Pix(ImageToImageGAN):
 
     def _g_step(self, inputs, targets):
         """G phase, D frozen: adversarial + `l1_weight` x L1 to the target."""
-        terms = {}
+        def loss(tape):
+            with self.frozen_discriminators():
+                adversarial, l1_term = self.generator_losses(inputs, targets)
+            self.log("g_adversarial", adversarial)
+            self.log("g_l1", l1_term)
+            return adversarial + self.l1_weight * l1_term
 
-        def loss():
-            terms["adversarial"], terms["l1"] = self.generator_losses(inputs, targets)
-            return terms["adversarial"] + self.l1_weight * terms["l1"]
-
-        self.g_loss_tracker.update_state(self._g_update(loss))
-        self.g_adversarial_tracker.update_state(terms["adversarial"])
-        self.g_l1_tracker.update_state(terms["l1"])
+        self.log("g_loss", self.g_update(loss))
 
     @after_the_batch
     def test_step(self, data):
@@ -148,11 +139,11 @@ class Pix2Pix(ImageToImageGAN):
         real_logits = self.discriminator([inputs, targets], training=False)
         fake_logits = self.discriminator([inputs, fake], training=False)
         adversarial = self.gan_loss.generator_loss(fake_logits, real_logits)
-        self.d_loss_tracker.update_state(self.gan_loss.discriminator_loss(real_logits, fake_logits))
-        self.g_loss_tracker.update_state(adversarial + self.l1_weight * l1(targets, fake))
-        self.g_adversarial_tracker.update_state(adversarial)
-        self.g_l1_tracker.update_state(l1(targets, fake))
-        return self._logs()
+        self.log("d_loss", self.gan_loss.discriminator_loss(real_logits, fake_logits))
+        self.log("g_loss", adversarial + self.l1_weight * l1(targets, fake))
+        self.log("g_adversarial", adversarial)
+        self.log("g_l1", l1(targets, fake))
+        return self.logs()
 
     def get_config(self):
         return {
