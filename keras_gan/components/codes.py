@@ -30,6 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gan._internal import keras_private
 from keras_gan._internal.validation import _check_int
 
 
@@ -154,7 +155,7 @@ class CategoricalCode(keras.layers.Layer):
 
 def generator_categories(generator):
     """The `categories` of the `CategoricalCode` layers in `generator` (a sorted list)."""
-    return sorted({layer.categories for layer in generator._flatten_layers()
+    return sorted({layer.categories for layer in keras_private.flatten_layers(generator)
                    if isinstance(layer, CategoricalCode)})
 
 
