@@ -27,7 +27,9 @@ is what makes a resumed run draw the masks an uninterrupted one would, so
 `layer_seed_generators` raises if it cannot find a layer's generators.
 """
 
+import collections
 import os
+import threading
 import warnings
 
 import keras
@@ -61,8 +63,9 @@ def fast_path(name, check, missing):
     Args:
         name: one of `FAST_PATHS`.
         check: a function of no arguments returning True when the private
-            names exist and behave as expected. It runs eagerly, outside any
-            `tf.function` being traced; an exception counts as False.
+            names exist and behave as expected. It runs eagerly in a thread
+            of its own, outside any `tf.function` being traced and any
+            strategy scope; an exception counts as False.
         missing: what the warning names when the check fails (the private
             names the fast path needs).
 
@@ -72,11 +75,9 @@ def fast_path(name, check, missing):
     if disabled(name):
         return False
     if name not in _checked:
-        try:
-            with tf.init_scope():
-                held = bool(check())
-        except Exception as e:  # an AttributeError, TypeError... from a changed private API
-            held, missing = False, f"{missing} ({type(e).__name__}: {e})"
+        held, error = _run_alone(check)
+        if error is not None:  # an AttributeError, TypeError... from a changed private API
+            missing = f"{missing} ({type(error).__name__}: {error})"
         _checked[name] = held
         if not held:
             warnings.warn(
@@ -86,6 +87,28 @@ def fast_path(name, check, missing):
                 stacklevel=3,
             )
     return _checked[name]
+
+
+def _run_alone(check):
+    """`(bool(check()), None)`, or `(False, exception)`, run in a thread of its own.
+
+    TensorFlow's graph stack, eager mode and distribution strategy scope
+    are per thread: the check sees none of the caller's (a step being
+    traced under XLA or a strategy), so it answers the same wherever the
+    fast path is first used.
+    """
+    result = [False, None]
+
+    def run():
+        try:
+            result[0] = bool(check())
+        except Exception as e:
+            result[1] = e
+
+    thread = threading.Thread(target=run, name="keras_gan-feature-check")
+    thread.start()
+    thread.join()
+    return tuple(result)
 
 
 def forget_checks():
@@ -108,19 +131,35 @@ def _layers_check():
     )
 
 
-def _public_flatten(layer, include_self, seen):
-    """The layers in `layer` (itself first), depth first in attribute order, as `_flatten_layers`."""
-    if include_self:
+def _public_sublayers(layer):
+    """A layer's direct sublayers through public names: a model's `layers`, else its public attributes."""
+    if isinstance(layer, keras.Model):
+        return list(layer.layers)
+    return list(_attribute_values(layer, keras.layers.Layer))
+
+
+def _public_flatten(model, include_self):
+    """Keras' `_flatten_layers` walk (depth first, each layer once) over `_public_sublayers`.
+
+    Input layers, which no model lists among its `layers`, are left out.
+    """
+    layers = [model] if include_self else []
+    seen, queue = set(), collections.deque(_public_sublayers(model))
+    while queue:
+        layer = queue.popleft()
+        if id(layer) in seen:
+            continue
         seen.add(id(layer))
-        yield layer
-    for child in _attribute_values(layer, keras.layers.Layer):
-        if id(child) not in seen:
-            yield from _public_flatten(child, True, seen)
+        layers.append(layer)
+        queue.extendleft(_public_sublayers(layer))
+    return layers
 
 
 def _attribute_values(layer, cls):
-    """Instances of `cls` among `layer`'s attributes (lists, tuples and dicts of them too)."""
-    for value in vars(layer).values():
+    """Instances of `cls` among `layer`'s public attributes (lists, tuples and dicts of them too)."""
+    for name, value in vars(layer).items():
+        if name.startswith("_"):
+            continue
         items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
         for item in items:
             if isinstance(item, cls):
@@ -139,7 +178,7 @@ def flatten_layers(model, include_self=True):
     """
     if fast_path("layers", _layers_check, "`Layer._flatten_layers` / `Layer._seed_generators`"):
         return list(model._flatten_layers(include_self=include_self))
-    return list(_public_flatten(model, include_self, set()))
+    return _public_flatten(model, include_self)
 
 
 def layer_seed_generators(*models):
