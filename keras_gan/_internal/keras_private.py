@@ -22,17 +22,22 @@ updated by TF's `ResourceApplyAdam` kernel), `fit_loop`
 `maybe_merge_call`), `initial_epoch` (Keras' `Model._initial_epoch`, which
 its own `BackupAndRestore` sets to resume an epoch count).
 
-Seed generators are the exception to "the public path runs": saving them
-is what makes a resumed run draw the masks an uninterrupted one would, so
-`layer_seed_generators` raises if it cannot find a layer's generators.
+Two uses have no public path and fail loudly instead: `layer_seed_generators`
+raises if it cannot find a layer's seed generators (their saved states are
+what makes a resumed run draw the masks an uninterrupted one would), and
+`keras_gan.resume.ResumableTraining` in a plain `fit` raises, naming
+`keras_gan.resume.fit` and `initial_epoch`, where `fit` would not start at
+the restored epoch.
 """
 
 import collections
 import os
+import random
 import threading
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -98,6 +103,9 @@ def _run_alone(check):
     fast path is first used.
     """
     result = [False, None]
+    # A layer built without a seed draws its seed from Python's `random`: the
+    # check leaves the process' random state as it found it.
+    python_state, numpy_state = random.getstate(), np.random.get_state()
 
     def run():
         try:
@@ -108,6 +116,8 @@ def _run_alone(check):
     thread = threading.Thread(target=run, name="keras_gan-feature-check")
     thread.start()
     thread.join()
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
     return tuple(result)
 
 
