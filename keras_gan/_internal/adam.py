@@ -92,28 +92,37 @@ def _constructor_arguments():
 
 def _private_names_work():
     """The once-per-process check: Keras' Adam has only the options in `_OPTIONS`, and
-    its private slots and index updated by `ResourceApplyAdam` give Keras' own step."""
+    its private slots and index, updated by `ResourceApplyAdam` or by `_keras_update`,
+    give Keras' own steps (the kernel to float rounding, `_keras_update` bit for bit)."""
     unknown = _constructor_arguments() - set(_OPTIONS)
     if unknown:
         raise AttributeError(f"Adam options the fused update does not implement: {sorted(unknown)}")
-    fused, plain = keras.optimizers.Adam(0.1), keras.optimizers.Adam(0.1)
+
+    def fused(optimizer, grad, variable, alpha, kernel_scalars):
+        _fused_step(optimizer, grad, variable, kernel_scalars)
+
+    def keras_ops(optimizer, grad, variable, alpha, kernel_scalars):
+        _keras_update(optimizer, grad, variable, alpha)
+
     results = []
-    for optimizer, update in ((fused, _fused_step), (plain, None)):
-        variable = keras.Variable([1.0, -2.0, 3.0])
+    for update in (None, fused, keras_ops):
+        optimizer, variable = keras.optimizers.Adam(0.1), keras.Variable([1.0, -2.0, 3.0])
         optimizer.build([variable])
-        grad = tf.constant([0.5, 0.25, -1.0])
-        for _ in range(2):
+        for grad in ([0.5, 0.25, -1.0], [-0.1, 2.0, 1e-4]):
+            grad = tf.constant(grad)
             if update is None:
                 optimizer.apply_gradients([(grad, variable)])
-            else:
-                optimizer._check_variables_are_known([variable])
-                update(optimizer, grad, variable, *_adam_scalars(optimizer, optimizer.learning_rate,
-                                                                  optimizer.iterations + 1, variable.dtype)[1:])
-                optimizer.iterations.assign_add(1)
+                continue
+            optimizer._check_variables_are_known([variable])
+            update(optimizer, grad, variable,
+                   *_adam_scalars(optimizer, optimizer.learning_rate, optimizer.iterations + 1, variable.dtype))
+            optimizer.iterations.assign_add(1)
         index = optimizer._get_variable_index(variable)
         results.append([variable.numpy(), optimizer._momentums[index].numpy(), optimizer._velocities[index].numpy(),
                         optimizer.iterations.numpy()])
-    return all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(*results))
+    keras_own, by_kernel, by_ops = results
+    return (all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(keras_own, by_kernel))
+            and all(np.array_equal(a, b) for a, b in zip(keras_own, by_ops)))
 
 
 def _fast_path_works():
