@@ -6,7 +6,7 @@ import tensorflow as tf
 import keras
 
 import keras_gan
-from keras_gan._internal import adam as _adam
+from keras_gan._internal import adam as _adam, keras_private
 
 BIG = _adam.FUSE_MIN_SIZE + 7  # fused
 SMALL = 10  # Keras' own update_step
@@ -208,3 +208,64 @@ def test_gan_fit_fuses_its_adams_and_trains_as_keras_would(monkeypatch):
     for a, b in zip(ours.weights + ours.d_optimizer.variables + ours.g_optimizer.variables,
                     theirs.weights + theirs.d_optimizer.variables + theirs.g_optimizer.variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.fixture
+def checks_forgotten():
+    keras_private.forget_checks()
+    yield
+    keras_private.forget_checks()
+
+
+def _fit_counting_kernels(monkeypatch, optimizer_class):
+    kernel = tf.raw_ops.ResourceApplyAdam
+    traced = []
+
+    def counting_kernel(**kwargs):
+        traced.append(tuple(kwargs["grad"].shape))
+        return kernel(**kwargs)
+
+    monkeypatch.setattr(tf.raw_ops, "ResourceApplyAdam", counting_kernel)
+    gan = wide_gan(optimizer_class)
+    gan.fit(np.random.default_rng(0).normal(size=(64, 2)).astype("float32"), batch_size=32, epochs=1,
+            shuffle=False, verbose=0)
+    monkeypatch.setattr(tf.raw_ops, "ResourceApplyAdam", kernel)
+    return traced, [v.numpy() for v in gan.weights + gan.d_optimizer.variables + gan.g_optimizer.variables]
+
+
+def _assert_trains_as_keras_adam(monkeypatch, state):
+    traced, theirs = _fit_counting_kernels(monkeypatch, AdamSubclass)  # Keras' own update
+    assert not traced
+    assert all(np.array_equal(a, b) for a, b in zip(state, theirs))
+
+
+def test_the_switch_turns_the_fused_update_off_and_keras_updates_bit_for_bit(monkeypatch, checks_forgotten):
+    monkeypatch.setenv(keras_private.ENVIRONMENT_VARIABLE, "adam")
+    traced, ours = _fit_counting_kernels(monkeypatch, keras.optimizers.Adam)
+    assert not traced
+    _assert_trains_as_keras_adam(monkeypatch, ours)
+
+
+def test_an_adam_option_the_fused_update_does_not_know_turns_it_off_with_one_warning(monkeypatch,
+                                                                                  checks_forgotten):
+    # What a later Keras adding an Adam argument looks like: not in the allow-list.
+    arguments = _adam._constructor_arguments()
+    monkeypatch.setattr(_adam, "_constructor_arguments", lambda: arguments | {"nesterov"})
+    with pytest.warns(RuntimeWarning, match="`adam` fast path is off.*nesterov"):
+        traced, ours = _fit_counting_kernels(monkeypatch, keras.optimizers.Adam)
+    assert not traced
+    _assert_trains_as_keras_adam(monkeypatch, ours)
+
+
+def test_missing_optimizer_internals_turn_the_fused_update_off(monkeypatch, checks_forgotten):
+    owner = next(cls for cls in keras.optimizers.Adam.__mro__ if "_get_variable_index" in vars(cls))
+    monkeypatch.delattr(owner, "_get_variable_index")
+    optimizer = keras.optimizers.Adam()
+    variables = make_variables(BIG)
+    optimizer.build(variables)
+    with pytest.warns(RuntimeWarning, match="`adam` fast path is off.*_get_variable_index"):
+        assert not _adam.fusable(optimizer, [tf.ones(BIG)], variables)
+
+
+def test_the_allow_list_covers_every_argument_of_adam():
+    assert _adam._constructor_arguments() <= set(_adam._OPTIONS)

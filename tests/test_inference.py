@@ -181,3 +181,14 @@ def test_shipped_digits_model_loads_and_makes_varied_digit_images():
     flat = images.reshape(32, -1)
     distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)[np.triu_indices(32, 1)]
     assert distances.min() > 1.0
+
+
+def test_an_export_written_by_the_oldest_supported_tensorflow_generates_the_same_samples():
+    data = os.path.join(os.path.dirname(__file__), "data", "export_tf2.18")
+    saved = np.load(os.path.join(data, "outputs.npz"))
+    assert str(saved["tensorflow"]).startswith("2.18.")
+    exported = inference.load_generator(os.path.join(data, "generator"))
+    assert (exported.latent_dim, exported.num_classes) == (6, None)
+    np.testing.assert_allclose(exported(saved["z"]), saved["samples"], rtol=0, atol=ATOL)
+    np.testing.assert_allclose(exported.from_seeds(saved["seeds"]), saved["from_seeds"], rtol=0, atol=ATOL)
+    assert len(exported.png_from_seeds(saved["seeds"])) == 3

@@ -21,17 +21,28 @@ an EMA, gradient accumulation, a loss-scale factor, a missing gradient or a
 distribution strategy (whose cross-replica gradient sums Keras' path does),
 goes through `optimizer.apply_gradients` unchanged.
 
-It reads Keras 3.15's optimizer internals (`_momentums`, `_velocities`,
-`_get_variable_index`, `_check_variables_are_known`); setup.cfg pins
-keras < 3.16, and tests/test_adam.py compares the result with Keras' own
-update, so a change there fails a test rather than training differently.
+What it fuses is an allow-list: every argument of Adam's constructor
+(and its base optimizer's) is either one the update implements or one it
+checks is off (`_OPTIONS`); an argument a later Keras adds that is not in
+the list turns the fast path off. It reads Keras' optimizer internals
+(`_momentums`, `_velocities`, `_get_variable_index`,
+`_check_variables_are_known`): once per process `_private_names_work`
+checks they exist and that one fused step on a small variable is Keras'
+step. Where anything is missing, every Adam goes through
+`optimizer.apply_gradients`, with one warning
+(`keras_gan._internal.keras_private`; `KERAS_GAN_DISABLE_FAST_PATHS=adam`
+forces that path).
 """
 
+import inspect
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
+
+from keras_gan._internal import keras_private
 
 # Below this many weights the kernel is slower than Keras' ops on a 2-core
 # CPU: it hands the update to Eigen's parallelFor (TF training_ops.cc,
@@ -40,8 +51,84 @@ from keras import ops
 # at 65,536 (scratch micro-benchmark, 8 variables per step).
 FUSE_MIN_SIZE = 32768
 
-_KERAS_ONLY = ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "gradient_accumulation_steps",
-               "loss_scale_factor")
+
+def _off(value):
+    return value is None or value is False
+
+
+def _a_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Every constructor argument of keras.optimizers.Adam and its base optimizer:
+# the attribute it sets, and whether the fused update implements its value.
+_OPTIONS = {
+    "self": None,
+    "args": None,
+    "kwargs": None,
+    "name": None,
+    "learning_rate": None,  # read through `optimizer.learning_rate`: a float, variable or schedule
+    "beta_1": ("beta_1", _a_number),
+    "beta_2": ("beta_2", _a_number),
+    "epsilon": ("epsilon", _a_number),
+    "amsgrad": ("amsgrad", _off),
+    "weight_decay": ("weight_decay", _off),
+    "clipnorm": ("clipnorm", _off),
+    "clipvalue": ("clipvalue", _off),
+    "global_clipnorm": ("global_clipnorm", _off),
+    "use_ema": ("use_ema", _off),
+    "ema_momentum": None,  # used only with use_ema
+    "ema_overwrite_frequency": None,  # used only with use_ema
+    "loss_scale_factor": ("loss_scale_factor", _off),
+    "gradient_accumulation_steps": ("gradient_accumulation_steps", _off),
+}
+
+
+def _constructor_arguments():
+    """The arguments of `keras.optimizers.Adam` and of the base classes it passes `**kwargs` to."""
+    return {name for cls in keras.optimizers.Adam.__mro__[:-1] if "__init__" in vars(cls)
+            for name in inspect.signature(cls.__init__).parameters}
+
+
+def _private_names_work():
+    """The once-per-process check: Keras' Adam has only the options in `_OPTIONS`, and
+    its private slots and index, updated by `ResourceApplyAdam` or by `_keras_update`,
+    give Keras' own steps (the kernel to float rounding, `_keras_update` bit for bit)."""
+    unknown = _constructor_arguments() - set(_OPTIONS)
+    if unknown:
+        raise AttributeError(f"Adam options the fused update does not implement: {sorted(unknown)}")
+
+    def fused(optimizer, grad, variable, alpha, kernel_scalars):
+        _fused_step(optimizer, grad, variable, kernel_scalars)
+
+    def keras_ops(optimizer, grad, variable, alpha, kernel_scalars):
+        _keras_update(optimizer, grad, variable, alpha)
+
+    results = []
+    for update in (None, fused, keras_ops):
+        optimizer, variable = keras.optimizers.Adam(0.1), keras.Variable([1.0, -2.0, 3.0])
+        optimizer.build([variable])
+        for grad in ([0.5, 0.25, -1.0], [-0.1, 2.0, 1e-4]):
+            grad = tf.constant(grad)
+            if update is None:
+                optimizer.apply_gradients([(grad, variable)])
+                continue
+            optimizer._check_variables_are_known([variable])
+            update(optimizer, grad, variable,
+                   *_adam_scalars(optimizer, optimizer.learning_rate, optimizer.iterations + 1, variable.dtype))
+            optimizer.iterations.assign_add(1)
+        index = optimizer._get_variable_index(variable)
+        results.append([variable.numpy(), optimizer._momentums[index].numpy(), optimizer._velocities[index].numpy(),
+                        optimizer.iterations.numpy()])
+    keras_own, by_kernel, by_ops = results
+    return (all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(keras_own, by_kernel))
+            and all(np.array_equal(a, b) for a, b in zip(keras_own, by_ops)))
+
+
+def _fast_path_works():
+    return keras_private.fast_path(
+        "adam", _private_names_work,
+        "Adam's `_momentums`, `_velocities`, `_get_variable_index`, `_check_variables_are_known` or options")
 
 
 def fusable(optimizer, grads, variables):
@@ -53,21 +140,22 @@ def fusable(optimizer, grads, variables):
         variables: the variables they update.
 
     Returns:
-        True for a plain `keras.optimizers.Adam` (exactly that class, float
-        betas and epsilon, none of `_KERAS_ONLY`, no amsgrad or EMA) outside
-        a distribution strategy, with a gradient for every variable and no
-        variable Keras overwrites with its gradient.
+        True for a plain `keras.optimizers.Adam` (exactly that class, every
+        option in `_OPTIONS` at a value the update implements: float betas
+        and epsilon, no amsgrad, weight decay, clipping, EMA, loss scale or
+        gradient accumulation) outside a distribution strategy, with a
+        gradient for every variable and no variable Keras overwrites with
+        its gradient, where `_private_names_work`.
     """
     return (
         type(optimizer) is keras.optimizers.Adam
         and optimizer.built
-        and not optimizer.amsgrad
-        and not optimizer.use_ema
-        and all(not getattr(optimizer, name, None) for name in _KERAS_ONLY)
-        and all(isinstance(b, (int, float)) for b in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon))
+        and all(rule is None or (hasattr(optimizer, rule[0]) and rule[1](getattr(optimizer, rule[0])))
+                for rule in _OPTIONS.values())
         and not tf.distribute.has_strategy()
         and all(g is not None for g in grads)
         and not any(getattr(v, "overwrite_with_gradient", False) for v in variables)
+        and _fast_path_works()
     )
 
 
@@ -114,18 +202,23 @@ def apply_gradients(optimizer, grads, variables):
             if isinstance(grad, tf.IndexedSlices) or math.prod(variable.shape) < FUSE_MIN_SIZE:
                 _keras_update(optimizer, grad, variable, alpha)
                 continue
-            index = optimizer._get_variable_index(variable)
-            tf.raw_ops.ResourceApplyAdam(
-                var=variable.handle,
-                m=optimizer._momentums[index].handle,
-                v=optimizer._velocities[index].handle,
-                grad=ops.cast(grad, dtype),
-                **kernel_scalars,
-            )
+            _fused_step(optimizer, grad, variable, kernel_scalars)
         for variable in variables:
             if variable.constraint is not None:
                 variable.assign(variable.constraint(variable))
         optimizer.iterations.assign_add(1)
+
+
+def _fused_step(optimizer, grad, variable, kernel_scalars):
+    """One `ResourceApplyAdam` on `variable` and its slots."""
+    index = optimizer._get_variable_index(variable)
+    tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle,
+        m=optimizer._momentums[index].handle,
+        v=optimizer._velocities[index].handle,
+        grad=ops.cast(grad, variable.dtype),
+        **kernel_scalars,
+    )
 
 
 def _adam_scalars(optimizer, learning_rate, step, dtype):

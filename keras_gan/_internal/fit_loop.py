@@ -21,17 +21,29 @@ batch (a seed generator's advance, G's BatchNorm statistics) may already
 have run before the end-of-sequence error aborts it, and a control
 dependency on the batch does not stop them (tried on TF 2.21).
 
+It leans on how Keras' TensorFlow trainer builds its functions (each
+`make_*_function` sets `self.train_function`/`self.test_function`, called
+with a `tf.data.Iterator`, a `tf.distribute.DistributedIterator` or a
+Python iterator, and `_autoconvert_optionals` turns Optionals in the data
+into None): `_keras_trainer_is_as_expected` checks that once per process,
+and where it does not hold, or with `KERAS_GAN_DISABLE_FAST_PATHS=fit_loop`,
+Keras' own functions run (`keras_gan._internal.keras_private`).
+
 Keras' loop does just that at one step per execution, so where it stays
 (under a strategy) the same ops ran on the failed fetch that ends an epoch
 of a dataset of unknown length. `after_the_batch`, on the models' steps,
 makes every op of the step wait for its batch.
 """
 
+import collections.abc
 import functools
 import weakref
 
+import keras
 import tensorflow as tf
 from keras import tree
+
+from keras_gan._internal import keras_private
 
 
 class FewerHostOpsPerStep:
@@ -44,20 +56,23 @@ class FewerHostOpsPerStep:
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
             return self.train_function
-        super().make_train_function(force=True)  # sets self.train_function (returns None)
-        self.train_function = self._one_call_per_step(self.train_step, self.train_function)
+        keras_function = super().make_train_function(force=True)  # sets self.train_function
+        self.train_function = self._one_call_per_step(self.train_step, keras_function or self.train_function)
         return self.train_function
 
     def make_test_function(self, force=False):
         if self.test_function is not None and not force:
             return self.test_function
-        super().make_test_function(force=True)
-        self.test_function = self._one_call_per_step(self.test_step, self.test_function)
+        keras_function = super().make_test_function(force=True)
+        self.test_function = self._one_call_per_step(self.test_step, keras_function or self.test_function)
         return self.test_function
 
     def _one_call_per_step(self, step_function, keras_function):
         """`function(iterator)`: the compiled step on `next(iterator)`, or Keras' `keras_function`."""
         if self.steps_per_execution != 1 or self.run_eagerly or trains_under_a_strategy(self):
+            return keras_function
+        if not keras_private.fast_path("fit_loop", _keras_trainer_is_as_expected,
+                                       "Keras' TensorFlow trainer (`make_train_function`, `_autoconvert_optionals`)"):
             return keras_function
         step = tf.function(step_function, reduce_retracing=True, jit_compile=self.jit_compile, autograph=False)
         seen_iterator = None  # a weak reference to the tf.data iterator last seen
@@ -65,11 +80,12 @@ class FewerHostOpsPerStep:
 
         def function(iterator):
             nonlocal seen_iterator, has_optionals
-            if isinstance(iterator, tf.distribute.DistributedIterator):
-                return keras_function(iterator)
-            spec = getattr(iterator, "element_spec", None)
-            if spec is None:  # a Python iterator (train_on_batch)
-                return step(_without_optionals(next(iterator)))
+            if not isinstance(iterator, tf.data.Iterator):
+                if isinstance(iterator, tf.distribute.DistributedIterator) or not isinstance(
+                        iterator, collections.abc.Iterator):
+                    return keras_function(iterator)
+                return step(_without_optionals(next(iterator)))  # a Python iterator (train_on_batch)
+            spec = iterator.element_spec
             if seen_iterator is None or seen_iterator() is not iterator:
                 # Traced for the dataset's element_spec, as Keras' loop traces
                 # the step: batches of any size then share one trace (with
@@ -88,6 +104,23 @@ def _without_optionals(structure):
     """As Keras' `_autoconvert_optionals`: an Optional (or its spec) in the data is None."""
     return tree.map_structure(
         lambda x: None if isinstance(x, (tf.experimental.Optional, tf.OptionalSpec)) else x, structure
+    )
+
+
+def _keras_trainer_is_as_expected():
+    """Keras' trainer sets its train and test functions and turns Optionals into None as assumed."""
+    trainer = next(cls for cls in keras.Model.__mro__ if "make_train_function" in vars(cls))
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(loss="mse")
+    made = trainer.make_train_function(model, force=True), trainer.make_test_function(model, force=True)
+    converted = trainer._autoconvert_optionals(model, lambda data: data)(
+        (tf.experimental.Optional.empty(None), tf.constant(1.0)))
+    return (
+        all(function is None or function is made_function
+            for function, made_function in zip(made, (model.train_function, model.test_function)))
+        and callable(model.train_function) and callable(model.test_function)
+        and converted[0] is None and float(converted[1]) == 1.0
+        and tf.data.Iterator is not None and tf.distribute.DistributedIterator is not None
     )
 
 

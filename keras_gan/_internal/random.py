@@ -16,22 +16,45 @@ numbers as `tf.random.stateless_uniform(alg="philox")`, which does that
 scrambling with about 16 small graph ops per call (a measurable part of a
 toy network's step). XLA has those kernels only for int32 seeds, so
 under XLA the `alg="philox"` ops are used.
+
+Telling an XLA trace apart takes TF's private
+`tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext`:
+`_xla_context_is_detected` checks once that it exists and tells an XLA
+trace from a plain one. Where it does not, or with
+`KERAS_GAN_DISABLE_FAST_PATHS=random`, the portable ops run everywhere
+(the same numbers, more ops; `keras_gan._internal.keras_private`).
 """
 
 import numpy as np
 import tensorflow as tf
 
+from keras_gan._internal import keras_private
+
 try:
     from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext
-except ImportError:  # pragma: no cover - a TF without it: always the portable ops
+except ImportError:  # a TF without it: the portable ops (the check below warns)
     GraphOrParentsInXlaContext = None
 
 _ALG = "philox"
 
 
+def _xla_context_is_detected():
+    """`GraphOrParentsInXlaContext` is False in a plain trace and True in an XLA one."""
+    seen = {}
+
+    def probe(key):
+        seen[key] = GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+        return tf.constant(0)
+
+    tf.function(lambda: probe("plain"), autograph=False).get_concrete_function()
+    tf.function(lambda: probe("xla"), jit_compile=True, autograph=False).get_concrete_function()
+    return seen == {"plain": False, "xla": True}
+
+
 def _fused():
     """Whether the fused Philox kernels can be used here (anything but an XLA trace)."""
-    if GraphOrParentsInXlaContext is None:
+    if not keras_private.fast_path("random", _xla_context_is_detected,
+                                   "`tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext`"):
         return False
     return not GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 

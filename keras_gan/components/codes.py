@@ -30,6 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gan._internal import keras_private
 from keras_gan._internal.validation import _check_int
 from keras_gan.components.terms import Term
 
@@ -155,7 +156,7 @@ class CategoricalCode(keras.layers.Layer):
 
 def generator_categories(generator):
     """The `categories` of the `CategoricalCode` layers in `generator` (a sorted list)."""
-    return sorted({layer.categories for layer in generator._flatten_layers()
+    return sorted({layer.categories for layer in keras_private.flatten_layers(generator)
                    if isinstance(layer, CategoricalCode)})
 
 

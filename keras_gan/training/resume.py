@@ -19,6 +19,7 @@ it, then older weight files are deleted. A kill at any moment leaves
 `progress.json` pointing at a complete checkpoint.
 """
 
+import inspect
 import json
 import os
 
@@ -28,6 +29,7 @@ import keras
 
 from keras_gan import data as data_module
 from keras_gan.data import images as images_module
+from keras_gan._internal import keras_private
 from keras_gan._internal.validation import check_positive_int
 from keras_gan.training.callbacks import non_finite_state
 from keras_gan.training.distribute import is_chief
@@ -226,6 +228,7 @@ class ResumableTraining(keras.callbacks.Callback):
         self._save_mark = 0
         self._metric_state = None
         self._restored_here = False
+        self._expected_epoch = None  # the epoch `fit` must start at, after a restore
 
     # ------------------------------------------------------------------ saving
     def _checkpoint_files(self):
@@ -288,12 +291,29 @@ class ResumableTraining(keras.callbacks.Callback):
         progress = self.restore()
         if progress is None:
             return
+        # Keras' `fit` starts at `model._initial_epoch` where it is set, as
+        # its own BackupAndRestore callback resumes; checked once, and
+        # verified at the first epoch (`on_epoch_begin`).
+        if not keras_private.fast_path("initial_epoch", _fit_reads_initial_epoch, "`Model._initial_epoch`"):
+            raise RuntimeError(
+                f"ResumableTraining cannot make this Keras ({keras.__version__}) `fit` resume at epoch "
+                f"{progress['epoch'] + 1}: resume with `keras_gan.resume.fit`, or pass "
+                f"`initial_epoch={progress['epoch']}` to `fit`."
+            )
         self._restored_here = True
+        self._expected_epoch = progress["epoch"]
         self.model._initial_epoch = progress["epoch"]
         self._metric_state = None  # the epoch restarts: its means too
         print(f"keras-gan: resuming from {self.directory} at epoch {progress['epoch'] + 1}")
 
     def on_epoch_begin(self, epoch, logs=None):
+        expected, self._expected_epoch = self._expected_epoch, None
+        if expected is not None and epoch < expected:
+            raise RuntimeError(
+                f"ResumableTraining restored epoch {expected} but Keras' `fit` started at epoch {epoch}: "
+                f"this Keras ({keras.__version__}) ignores `Model._initial_epoch`. Resume with "
+                "`keras_gan.resume.fit`, or pass `initial_epoch` to `fit`."
+            )
         self._epoch = epoch
         self._save_mark = self.batch_offset // (self.save_every or 1)
         self.model._resumed_batch_offset = self.batch_offset
@@ -325,6 +345,12 @@ class ResumableTraining(keras.callbacks.Callback):
             self.model._initial_epoch = None
             self._restored_here = False
         self.restored = None
+
+
+def _fit_reads_initial_epoch():
+    """Keras' `fit` (the backend trainer's) starts at `self._initial_epoch` where it is set."""
+    trainer_fit = next(cls for cls in keras.Model.__mro__ if "fit" in vars(cls) and "make_train_function" in vars(cls)).fit
+    return "self._initial_epoch or initial_epoch" in inspect.getsource(trainer_fit)
 
 
 def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=None, **kwargs):
