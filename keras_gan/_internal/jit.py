@@ -3,6 +3,7 @@
 import tensorflow as tf
 import keras
 
+from keras_gan._internal import keras_private
 from keras_gan._internal.fit_loop import trains_under_a_strategy
 
 _CONVOLUTIONS = (
@@ -32,7 +33,7 @@ def auto_jit_compile(model, networks, run_eagerly):
     policies = [keras.mixed_precision.global_policy()] + [m.dtype_policy for m in networks]
     if any(p.compute_dtype != "float32" for p in policies):
         return False
-    layers = [layer for net in networks for layer in net._flatten_layers()]
+    layers = [layer for net in networks for layer in keras_private.flatten_layers(net)]
     if any(isinstance(layer, _CONVOLUTIONS) for layer in layers):
         return False
     return sum(net.count_params() for net in networks) >= XLA_MIN_WEIGHTS

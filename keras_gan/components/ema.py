@@ -10,6 +10,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan._internal import keras_private
 from keras_gan.components.terms import Term
 
 
@@ -95,4 +96,4 @@ class EMATerm(Term):
             for ema, w, is_averaged in pairs:
                 strategy.extended.update(ema, average if is_averaged else copy, args=(w,), group=False)
 
-        tf.__internal__.distribute.interim.maybe_merge_call(update, tf.distribute.get_strategy())
+        keras_private.merge_call(update, tf.distribute.get_strategy())

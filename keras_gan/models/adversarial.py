@@ -29,29 +29,10 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from keras_gan._internal import adam
+from keras_gan._internal import adam, keras_private
 from keras_gan._internal import random as _random
 from keras_gan._internal.fit_loop import FewerHostOpsPerStep
 from keras_gan.components import losses as losses_module
-
-
-def layer_seed_generators(*models):
-    """The `SeedGenerator`s of the layers of `models` (Dropout, ...), once each, in layer
-    order, by the names their states are saved under (`layer_seed_0`, ...).
-
-    Keras' `save_weights` leaves their state out, so a reloaded network
-    would restart its dropout masks from the first; the models save them
-    beside their own seeds, so a resumed run draws the masks an
-    uninterrupted one would.
-    """
-    seen, found = set(), []
-    for model in models:
-        for layer in model._flatten_layers():
-            for generator in getattr(layer, "_seed_generators", ()):
-                if id(generator) not in seen:
-                    seen.add(id(generator))
-                    found.append(generator)
-    return {f"layer_seed_{i}": generator for i, generator in enumerate(found)}
 
 
 def uses_float16(*models):
@@ -100,21 +81,12 @@ def agree_on_overflow(grads):
     return [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
 
 
-def _add_to_mean(tracker, value, count=1):
-    """`tracker.update_state` for `count` scalars summing to `value`, as two in-place adds.
-
-    `keras.metrics.Mean.update_state` reads, adds and assigns each of its two
-    variables (about 8 graph ops), and a small network's step logs ~5 values.
-    """
-    tracker.total.value.assign_add(ops.cast(value, tracker.total.dtype))
-    tracker.count.value.assign_add(ops.cast(count, tracker.count.dtype))
-
-
 class _StepLogs:
     """The values one train step logs, added to the Mean trackers at its end.
 
     With `d_steps=k` a step logs each D value k times: summed here, each
-    tracker gets its two adds once per step; the logged means are the same.
+    tracker is updated once per step (`keras_private.add_to_mean`); the
+    logged means are the same.
     """
 
     def __init__(self):
@@ -125,7 +97,7 @@ class _StepLogs:
 
     def flush(self):
         for tracker, values in self._values.values():
-            _add_to_mean(tracker, values[0] if len(values) == 1 else tf.add_n(values), count=len(values))
+            keras_private.add_to_mean(tracker, values[0] if len(values) == 1 else tf.add_n(values), count=len(values))
 
 
 # Per thread: MirroredStrategy traces each replica's step in its own thread.
@@ -370,7 +342,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         tracker = self.trackers[name]
         step_logs = _STEP_LOGS.__dict__.get(id(self))
         if step_logs is None:
-            _add_to_mean(tracker, value)
+            keras_private.add_to_mean(tracker, value)
         else:
             step_logs.add(tracker, value)
 
@@ -398,7 +370,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
 
     def _seed_generators_by_name(self):
         return {**self._own_seed_generators(),
-                **layer_seed_generators(*self.generators, *self.discriminators, *self._other_networks())}
+                **keras_private.layer_seed_generators(*self.generators, *self.discriminators, *self._other_networks())}
 
     def _other_networks(self):
         """Networks besides the generators and discriminators whose layers draw seeds."""

@@ -30,6 +30,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan._internal import keras_private
 from keras_gan._internal import random as _random
 from keras_gan._internal.fit_loop import after_the_batch
 from keras_gan._internal.jit import auto_jit_compile
@@ -493,10 +494,10 @@ class GAN(GeneratesSamples, AdversarialModel):
         except tf.errors.InvalidArgumentError as e:
             # A dataset's NaN batch trips the check in `_real_samples`: re-raise
             # it as the ValueError it is, not a graph-execution trace.
-            if "Invalid data `" not in e.message:
+            message = keras_private.invalid_data_message(e)
+            if message is None:
                 raise
-            message = e.message[e.message.index("Invalid data `"):]
-            raise InvalidDataError(message.split("]")[0].splitlines()[0].split(" : ")[0]) from None
+            raise InvalidDataError(message) from None
 
     def _enter_phase(self, phase):
         """Switches the warm-up phase; the next train_function is a new trace."""
