@@ -375,14 +375,15 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         # The shape of one sample of the training data.
         self._data_shape = g_out if g_out is not None else (d_in if self.pack == 1 else None)
         if ema_decay is not None:
+            received = ema_decay
             try:
-                ema_decay = float(ema_decay)
+                ema_decay = -1.0 if isinstance(ema_decay, (bool, str)) else float(ema_decay)
             except (TypeError, ValueError):
                 ema_decay = -1.0
             if not 0.0 <= ema_decay < 1.0:
                 raise ValueError(
                     "Invalid value for argument `ema_decay`: expected a float in [0, 1) "
-                    f"(e.g. 0.999) or None. Received: ema_decay={ema_decay!r}"
+                    f"(e.g. 0.999) or None. Received: ema_decay={received!r}"
                 )
         self.ema_decay = ema_decay
         if not isinstance(ema_warmup, (bool, np.bool_)):
@@ -406,7 +407,7 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
-        self.seed = seed
+        self.seed = None if seed is None else check_seed("seed", seed)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self._eval_seed_generator = keras.random.SeedGenerator(
             None if seed is None else seed + 1, name="eval_noise_seed"
