@@ -375,8 +375,11 @@ def timed_run(model, data, steps, batch_size):
     return images / (w1 - w0), images / max(c1 - c0, 1e-9), peak
 
 
-def measure_cell(network, d_steps, batch_size, variants, args):
-    """{variant: (median img/s, low, high, paired ratio, median img/CPU-s, peak MB, XLA)} for one grid cell."""
+def measure_cell(network, d_steps, batch_size, variants, args, trained=None):
+    """{variant: (median img/s, low, high, paired ratio, median img/CPU-s, peak MB, XLA)} for one grid cell.
+
+    `trained`, a dict, receives each variant's model after its runs.
+    """
     models, datasets = {}, {}
     spe = args.steps_per_execution
     steps = max(args.steps // spe * spe, 2 * spe) if any(v.startswith("fast") for v in variants) else args.steps
@@ -391,6 +394,8 @@ def measure_cell(network, d_steps, batch_size, variants, args):
     for _ in range(args.repeats):
         for variant in variants:
             runs[variant].append(timed_run(models[variant], datasets[variant], steps, batch_size))
+    if trained is not None:
+        trained.update(models)
     results = {}
     for variant, rs in runs.items():
         speeds = [r[0] for r in rs]
@@ -406,7 +411,8 @@ def device_name():
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-def main(argv=None):
+def main(argv=None, trained=None):
+    """Runs the benchmark; `trained`, a dict, receives each variant's model of the last grid cell."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--d-steps", type=int, nargs="+", default=[1, 5])
@@ -452,7 +458,7 @@ def main(argv=None):
     for network in args.networks:
         for d_steps in args.d_steps:
             for batch_size in args.batch_sizes:
-                results = measure_cell(network, d_steps, batch_size, args.variants, args)
+                results = measure_cell(network, d_steps, batch_size, args.variants, args, trained)
                 base, base_cpu = results["baseline"][0], results["baseline"][4]
                 for variant in args.variants:
                     median, low, high, paired, cpu, peak, xla = results[variant]

@@ -24,8 +24,32 @@ def table_rows(stdout, first_column):
             for line in stdout.splitlines() if line.startswith(f"| {first_column} ")]
 
 
+def _network_weights(model):
+    return [[np.array(w) for w in net.get_weights()] for net in (model.generator, model.discriminator)]
+
+
 def test_throughput_smoke_run_measures_every_variant_against_the_baseline(capsys):
-    stdout = run_smoke("throughput.py", capsys)
+    throughput = load_benchmark("throughput.py")
+    trained = {}
+    throughput.main(["--smoke"], trained=trained)
+    stdout = capsys.readouterr().out
+    # Each variant trained: G and D moved from their seed-fixed start, the losses are finite.
+    for variant, model in trained.items():
+        start = _network_weights(throughput.build(variant, "toy2d", 2, 8, 2))
+        for net, old, new in zip(("G", "D"), start, _network_weights(model)):
+            moved = max(float(np.max(np.abs(a - b))) for a, b in zip(old, new))
+            assert moved > 1e-5, (variant, net, moved)
+        losses = {k: float(v) for k, v in model.get_metrics_result().items() if "loss" in k}
+        assert {"d_loss", "g_loss"} <= set(losses) and all(np.isfinite(list(losses.values()))), (variant, losses)
+    # Same steps, same math: Keras' own loop and Keras' per-op Adam give default's weights
+    # (float rounding only), and `fast` is `reuse_fakes` with several steps per call.
+    for variant, rtol in (("keras_loop", 1e-6), ("keras_adam", 1e-4)):
+        for a, b in zip(sum(_network_weights(trained["default"]), []), sum(_network_weights(trained[variant]), [])):
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol, err_msg=variant)
+    reuse = throughput.build("reuse", "toy2d", 2, 8, 2)
+    reuse.fit(throughput.in_memory_data("toy2d", 16), epochs=1, steps_per_epoch=8, verbose=0)  # fast's 4 + 4 warm-up
+    for a, b in zip(sum(_network_weights(trained["fast"]), []), sum(_network_weights(reuse), [])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg="fast vs reuse")
     rows = [r for r in table_rows(stdout, "toy2d") if len(r) == 12]
     assert [r[3] for r in rows] == ["baseline", "default", "keras_adam", "keras_loop", "fast", "fast_bf16", "pipeline"], stdout
     by_variant = {r[3]: r for r in rows}

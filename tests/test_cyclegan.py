@@ -180,3 +180,6 @@ def test_cyclegan_benchmark_smoke_prints_its_table_with_reference_rows(tmp_path)
                          "untrained instance norm", "cyclegan instance norm"}
     assert 0.0 < rows["identity map (the input)"]["correlation"] < 1.0
     assert all(np.isfinite([r["l1"], r["correlation"], r["grad_ratio"]]).all() for r in rows.values())
+    # The trained row is not the untrained model (same seed-fixed start): the steps moved both G's.
+    trained, untrained = rows["cyclegan instance norm"], rows["untrained instance norm"]
+    assert abs(trained["l1"] - untrained["l1"]) > 1e-5 and trained["correlation"] != untrained["correlation"]

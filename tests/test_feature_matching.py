@@ -116,20 +116,36 @@ def test_g_phase_with_feature_matching_changes_no_d_variable_batchnorm_included(
 ])
 def test_feature_matching_trains_with_packing_labels_and_a_relativistic_loss(kwargs, compile_kwargs):
     nets = networks
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(64, 2)) * 0.5 + 2.0).astype("float32")  # far from G's first samples
     if "num_classes" in kwargs:
-        g = nets.conditional_generator("toy", 4, (2,), 3, units=(8,))
-        d = nets.conditional_discriminator("toy", (2,), 3, units=(8,))
-        data = (np.random.default_rng(0).normal(size=(16, 2)).astype("float32"), np.arange(16) % 3)
+        make = lambda: (nets.conditional_generator("toy", 4, (2,), 3, units=(16,)),  # noqa: E731
+                        nets.conditional_discriminator("toy", (2,), 3, units=(16,)))
+        data = (x, np.arange(64) % 3)
     else:
-        g = nets.toy_generator(4, 2, units=(8,))
-        d = nets.packed_discriminator("toy", (2,), pack=2, units=(8,)) if "pack" in kwargs \
-            else nets.toy_discriminator(2, units=(8,))
-        data = (np.random.default_rng(0).normal(size=(16, 2)).astype("float32"),)
-    gan = keras_gan.GAN(g, d, seed=0, **kwargs)
-    gan.compile("adam", "adam", feature_matching_weight=0.5, **compile_kwargs)
-    history = gan.fit(*data, batch_size=8, epochs=2, verbose=0)
-    assert np.all(np.isfinite(history.history["feature_matching"]))
-    assert np.all(np.isfinite(history.history["g_loss"]))
+        make = lambda: (nets.toy_generator(4, 2, units=(16,)),  # noqa: E731
+                        nets.packed_discriminator("toy", (2,), pack=2, units=(16,)) if "pack" in kwargs
+                        else nets.toy_discriminator(2, units=(16,)))
+        data = (x,)
+    left = {}
+    for weight in (0.0, 10.0):
+        keras.utils.set_random_seed(0)
+        g, d = make()
+        gan = keras_gan.GAN(g, d, seed=0, **kwargs)
+        # D fixed (lr 0): its features are a fixed yardstick; only G learns.
+        gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.Adam(1e-2), feature_matching_weight=weight,
+                    **compile_kwargs)
+        history = gan.fit(*data, batch_size=16, epochs=8, verbose=0).history
+        assert np.all(np.isfinite(history["g_loss"]))
+        if weight:
+            assert np.all(np.isfinite(history["feature_matching"]))
+            left[weight] = history["feature_matching"][-1] / history["feature_matching"][0]
+        # The matching term, measured the same way for both runs: D's features of real vs generated.
+        fake = gan.generate(64, seed=1, **({"labels": data[1]} if len(data) > 1 else {}))
+        left.setdefault("gap", {})[weight] = float(np.sum((x.mean(0) - fake.mean(0)) ** 2))
+    # With the term, G closes the gap in D's features (and the sample means) far more than without.
+    assert left[10.0] < 0.3, left
+    assert left["gap"][10.0] < 0.5 * left["gap"][0.0], left
 
 
 def test_the_weight_survives_save_and_load(tmp_path):

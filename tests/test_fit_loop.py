@@ -81,10 +81,20 @@ def test_a_call_trains_on_one_batch_and_the_end_of_the_data_changes_nothing():
 
 
 def test_train_on_batch_takes_the_python_iterator_path():
-    gan = make_gan()
-    logs = gan.train_on_batch(real_data(32), return_dict=True)
-    assert set(logs) >= {"d_loss", "g_loss"} and np.isfinite(logs["d_loss"])
-    assert int(gan.g_optimizer.iterations) == 1
+    logs, states = [], []
+    for cls in (keras_gan.GAN, _KerasLoopGAN):
+        gan = make_gan(cls)
+        start = state(gan)
+        logs.append(gan.train_on_batch(real_data(32), return_dict=True))
+        # Our one-call-per-step function ran, not Keras' (the subclass forces Keras').
+        assert uses_keras_loop(gan.train_function) == (cls is _KerasLoopGAN)
+        assert (int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)) == (1, 1)
+        states.append(state(gan))
+        assert not all(np.array_equal(a, b) for a, b in zip(start, states[-1]))  # the step trained
+    # The same step as Keras' own loop: the same logs, the same weights, optimizer and seed states.
+    assert set(logs[0]) == set(logs[1]) >= {"d_loss", "g_loss"}
+    assert all(np.isfinite(v) and v == pytest.approx(logs[1][k], rel=1e-6) for k, v in logs[0].items()), logs
+    assert all(np.array_equal(a, b) for a, b in zip(*states))
 
 
 @pytest.mark.parametrize("setting", ["steps_per_execution", "run_eagerly", "strategy"])

@@ -96,6 +96,15 @@ def test_a_batchnorm_d_judges_real_and_fake_in_separate_calls():
     assert max(np.abs(a - b).max() for a, b in zip(one, two)) > 1e-4
 
 
+def _blind_discriminator():
+    """A D whose logit ignores its input: a frozen zero kernel and a trainable bias."""
+    x = keras.Input((2,))
+    out = keras.layers.Dense(1, kernel_initializer="zeros", name="blind")(x)
+    d = keras.Model(x, out)
+    d.get_layer("blind").kernel.trainable = False
+    return d
+
+
 def test_g_phase_gradients_reach_generator_only_through_combined():
     gan = make_gan()
     assert gan.combined.layers[1] is gan.generator and gan.combined.layers[2] is gan.discriminator
@@ -103,6 +112,21 @@ def test_g_phase_gradients_reach_generator_only_through_combined():
     np.testing.assert_allclose(
         gan.combined(z).numpy(), gan.discriminator(gan.generator(z)).numpy(), rtol=1e-6
     )
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    # D's optimizer does nothing (lr 0): G's update moves G and leaves D's weights as they were
+    # (D's BatchNorm statistics move in the D phase).
+    gan = keras_gan.GAN(bn_generator(), bn_discriminator(), seed=0)
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.1))
+    g0, d0 = snapshot(gan.generator), [w.numpy().copy() for w in gan.discriminator.trainable_weights]
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert not identical(g0, snapshot(gan.generator))
+    assert identical(d0, [w.numpy() for w in gan.discriminator.trainable_weights])
+    # G learns only through D's judgement: a D blind to its input gives G no gradient at all.
+    gan = keras_gan.GAN(bn_generator(), _blind_discriminator(), seed=0)
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    g0 = [w.numpy().copy() for w in gan.generator.trainable_weights]
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert identical(g0, [w.numpy() for w in gan.generator.trainable_weights])
 
 
 def test_d_steps_3_g_steps_1_gives_exactly_3_d_and_1_g_optimizer_steps_per_batch():
@@ -290,11 +314,20 @@ def test_patchgan_map_of_logits_trains():
     g = networks.dcgan_generator(8, (8, 8, 1), filters=8)
     d = networks.patchgan_discriminator((8, 8, 1), filters=8, n_layers=2)
     assert d.output_shape == (None, 2, 2, 1)
-    gan = keras_gan.GAN(g, d)
-    gan.compile("adam", "adam", loss="least_squares")
+    gan = keras_gan.GAN(g, d, seed=0)
+    gan.compile(keras.optimizers.Adam(2e-3), keras.optimizers.Adam(2e-3), loss="least_squares")
     x = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
-    logs = gan.fit(x, batch_size=8, epochs=1, verbose=0).history
+    real_before = float(np.mean(d(x).numpy()))
+    logs = gan.fit(x, batch_size=8, epochs=30, verbose=0).history
     assert all(np.isfinite(v[-1]) for v in logs.values())
+    # The loss averages over the map: least squares pushes every patch of the real
+    # images towards 1 and every patch of the fakes towards 0, so D's mean patch
+    # score separates them; a loss reduced over one patch or not at all does not.
+    real, fake = d(x).numpy(), d(gan.generate(16, seed=1)).numpy()
+    assert real.shape == fake.shape == (16, 2, 2, 1)
+    assert real.mean() > real_before + 0.1 and real.mean() > fake.mean() + 0.1, (real_before, real.mean(), fake.mean())
+    # Every patch position learned, not only one.
+    assert np.all(real.mean(axis=0) > fake.mean(axis=0)), (real.mean(axis=0), fake.mean(axis=0))
 
 
 def test_accepts_x_y_datasets_and_ignores_labels():

@@ -3,6 +3,7 @@ public API and the CLI give a result or a clear ValueError/TypeError, never a TF
 or a hang."""
 
 import contextlib
+import re
 import signal
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 import keras
 import keras_gan
 from keras_gan import cli, data, layers, networks, resume
-from keras_gan._internal.validation import InvalidDataError
+from keras_gan._internal.validation import MAX_DATA_MAGNITUDE, InvalidDataError
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 LATENT, DIM, CLASSES = 4, 2, 3
@@ -34,17 +35,67 @@ def _no_hang(seconds=60):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _result_or_clear_error(call, *names):
-    """Runs `call`; a failure must be a ValueError/TypeError naming the culprit."""
+def _names(message, name):
+    """Whether an error message names argument `name` (`name` in backticks, or `name=<value>`)."""
+    return f"`{name}`" in message or re.search(rf"(?<![\w.]){re.escape(name)}=", message) is not None
+
+
+def _result_or_clear_error(call, invalid, others=()):
+    """Runs `call`; returns (result, error).
+
+    With `invalid` (the arguments known to be invalid) non-empty, `call` must
+    raise a ValueError/TypeError naming one of them (or one of `others`). With
+    all arguments valid it must succeed, unless `others` names arguments whose
+    combination can be refused (e.g. `generator` for a `num_classes` the
+    networks do not take): then an error must name one of those.
+    """
     with _no_hang():
         try:
-            return call(), None
+            result = call()
         except (ValueError, TypeError) as e:
             message = str(e)
             if isinstance(e, tf.errors.OpError):
                 assert isinstance(e, InvalidDataError), message  # a raw TF error is a trace
-            assert any(f"`{n}`" in message for n in names) or "Invalid" in message, message
+            named = set(invalid) | set(others)
+            assert named, f"valid arguments refused: {message}"
+            assert any(_names(message, n) for n in named), (named, message)
             return None, e
+    assert not invalid, f"invalid {sorted(invalid)} accepted"
+    return result, None
+
+
+def _positive_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+def _real(value, low=-np.inf, high=np.inf, low_open=False, high_open=False):
+    """A finite real number (not a bool nor a string) in the given range."""
+    if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return (np.isfinite(value) and (value > low if low_open else value >= low)
+            and (value < high if high_open else value <= high))
+
+
+def _seed(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
+def _invalid_samples(x, sample_shape):
+    """Whether `x` is refused as training data or noise: empty, wrong shape, wrong dtype, NaN/Inf, huge."""
+    if x.ndim < 1 or x.shape[0] == 0 or x.shape[1:] != sample_shape:
+        return True
+    if x.dtype.kind not in "iuf":
+        return True
+    with np.errstate(all="ignore"):
+        values = x.astype("float32")
+    return not np.all(np.isfinite(values))
+
+
+def _invalid_data(x):
+    """Whether `x` is refused as training data: as noise, plus uint8 (unscaled pixels) and huge values."""
+    if _invalid_samples(x, (DIM,)) or x.dtype == np.uint8:
+        return True
+    return float(np.max(np.abs(x.astype("float64")))) >= MAX_DATA_MAGNITUDE
 
 
 def _toy_gan(num_classes=None):
@@ -80,36 +131,39 @@ _BATCH_SIZES = st.one_of(st.none(), st.integers(-2, 48), st.just("8"), st.just(2
 
 @settings(max_examples=10, **SETTINGS)
 @given(x=_arrays(), batch_size=_BATCH_SIZES)
-def test_fit_on_random_arrays_trains_or_fails_clearly(x, batch_size):
+def test_fit_on_random_arrays_trains_or_names_the_bad_argument(x, batch_size):
     gan = _GANS.setdefault("toy", _toy_gan())
-    _, error = _result_or_clear_error(lambda: gan.fit(x, batch_size=batch_size, epochs=1, verbose=0),
-                                      "batch_size", "x")
+    invalid = {"x"} if _invalid_data(x) else set()
+    if batch_size is not None and not _positive_int(batch_size):
+        invalid.add("batch_size")
+    _, error = _result_or_clear_error(lambda: gan.fit(x, batch_size=batch_size, epochs=1, verbose=0), invalid)
     if error is None:
         assert all(np.all(np.isfinite(w)) for w in gan.get_weights())
-    if x.dtype == np.uint8 and x.size and x.shape[1:] == (DIM,):
+    if x.dtype == np.uint8 and x.size and x.shape[1:] == (DIM,) and "batch_size" not in invalid:
         assert error is not None and "uint8" in str(error)  # the uint8 policy: refused, with the fix
 
 
 @settings(max_examples=8, **SETTINGS)
 @given(x=_arrays(), batch=st.integers(1, 16))
-def test_fit_on_random_datasets_trains_or_fails_clearly(x, batch):
+def test_fit_on_random_datasets_trains_or_names_the_bad_data(x, batch):
     gan = _GANS.setdefault("toy", _toy_gan())
     dataset = tf.data.Dataset.from_tensor_slices(x).batch(batch) if x.ndim else x
-    _result_or_clear_error(lambda: gan.fit(dataset, epochs=1, verbose=0), "x")
+    # A dataset's values are checked batch by batch for NaN/Inf only, not for their magnitude.
+    invalid = _invalid_samples(x, (DIM,)) or x.dtype == np.uint8
+    _result_or_clear_error(lambda: gan.fit(dataset, epochs=1, verbose=0), {"x"} if invalid else set())
 
 
 @settings(max_examples=6, **SETTINGS)
 @given(labels=st.lists(st.integers(-3, 2 * CLASSES), min_size=1, max_size=12),
        as_dataset=st.booleans(), label_dtype=st.sampled_from(["int32", "int64", "float32"]))
-def test_conditional_fit_with_labels_out_of_range_fails_clearly(labels, as_dataset, label_dtype):
+def test_conditional_fit_trains_on_labels_in_range_and_names_y_out_of_range(labels, as_dataset, label_dtype):
     gan = _GANS.setdefault("conditional", _toy_gan(CLASSES))
     y = np.asarray(labels).astype(label_dtype)
     x = np.zeros((len(y), DIM), "float32")
     fit_data = (tf.data.Dataset.from_tensor_slices((x, y)).batch(4),) if as_dataset else (x, y)
-    _, error = _result_or_clear_error(lambda: gan.fit(*fit_data, epochs=1, verbose=0, **({} if as_dataset else {"batch_size": 4})), "y")
     in_range = all(0 <= v < CLASSES for v in labels)
-    if not in_range:
-        assert error is not None and "`y`" in str(error)
+    _result_or_clear_error(lambda: gan.fit(*fit_data, epochs=1, verbose=0, **({} if as_dataset else {"batch_size": 4})),
+                           set() if in_range else {"y"})
 
 
 @settings(max_examples=10, **SETTINGS)
@@ -117,19 +171,34 @@ def test_conditional_fit_with_labels_out_of_range_fails_clearly(labels, as_datas
        seed=st.one_of(st.none(), st.integers(-(2**70), 2**70), st.text(max_size=2)),
        batch_size=st.one_of(st.integers(-1, 50), st.just("4")),
        labels=st.one_of(st.none(), st.integers(-2, 5), st.lists(st.integers(-2, 5), max_size=5)))
-def test_generate_with_random_arguments_returns_samples_or_fails_clearly(n, seed, batch_size, labels):
+def test_generate_with_random_arguments_returns_samples_or_names_the_bad_argument(n, seed, batch_size, labels):
     gan = _GANS.setdefault("conditional", _toy_gan(CLASSES))
+    invalid, others = set(), set()
+    if not _positive_int(n):
+        invalid.add("n")
+        if isinstance(labels, list):
+            others.add("labels")  # n ints or one: unknown for an invalid n
+    if seed is not None and not _seed(seed):
+        invalid.add("seed")
+    if not _positive_int(batch_size):
+        invalid.add("batch_size")
+    if isinstance(labels, list):
+        if any(not 0 <= v < CLASSES for v in labels) or ("n" not in invalid and len(labels) not in (1, n)):
+            invalid.add("labels")
+    elif labels is not None and not 0 <= labels < CLASSES:
+        invalid.add("labels")
     samples, error = _result_or_clear_error(
-        lambda: gan.generate(n, seed=seed, batch_size=batch_size, labels=labels), "n", "seed", "batch_size", "labels")
+        lambda: gan.generate(n, seed=seed, batch_size=batch_size, labels=labels), invalid, others)
     if error is None:
         assert samples.shape == (n, DIM) and np.all(np.isfinite(samples))
 
 
 @settings(max_examples=12, **SETTINGS)
 @given(z=_arrays(valid_shape=(LATENT,)))
-def test_generate_from_random_noise_returns_samples_or_fails_clearly(z):
+def test_generate_from_random_noise_returns_samples_or_names_z(z):
     gan = _GANS.setdefault("toy", _toy_gan())
-    samples, error = _result_or_clear_error(lambda: gan.generate_from_noise(z), "z")
+    samples, error = _result_or_clear_error(lambda: gan.generate_from_noise(z),
+                                            {"z"} if _invalid_samples(z, (LATENT,)) else set())
     if error is None:
         assert samples.shape == (len(z), DIM) and np.all(np.isfinite(samples))
 
@@ -138,36 +207,60 @@ _ANYTHING = st.one_of(st.none(), st.integers(-3, 10), st.floats(allow_nan=True),
                       st.booleans())
 
 
-@settings(max_examples=25, **SETTINGS)
-@given(latent_dim=_ANYTHING, seed=_ANYTHING, ema_decay=_ANYTHING, pack=_ANYTHING, num_classes=_ANYTHING,
-       d_steps=_ANYTHING, loss=st.sampled_from(["hinge", "bogus", 3, None]))
-def test_gan_constructor_and_compile_accept_or_reject_clearly(latent_dim, seed, ema_decay, pack, num_classes,
-                                                              d_steps, loss):
+# Whether each argument's value is valid for the toy networks (G: z of 4 -> 2, D: 2 -> 1).
+# `mismatched`: a valid value the toy networks do not fit, to be refused naming the argument
+# or the network.
+_GAN_ARGUMENTS = {
+    "latent_dim": lambda v: v is None or (_positive_int(v) and v == LATENT),
+    "seed": lambda v: v is None or _seed(v),
+    "ema_decay": lambda v: v is None or _real(v, 0.0, 1.0, high_open=True),
+    "pack": lambda v: _positive_int(v) and v == 1,
+    "num_classes": lambda v: v is None,
+    "d_steps": _positive_int,
+    "loss": lambda v: isinstance(v, str) and v in ("bce", "hinge", "non_saturating", "least_squares", "wasserstein"),
+}
+_MISMATCHED = {"latent_dim": _positive_int, "pack": _positive_int, "num_classes": _positive_int}
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(argument=st.sampled_from(sorted(_GAN_ARGUMENTS)),
+       value=st.one_of(_ANYTHING, st.sampled_from(["hinge", "bogus", 3, 0.999, 1.0, 2**63, LATENT])))
+def test_gan_constructor_and_compile_accept_a_valid_argument_and_name_an_invalid_one(argument, value):
     def build():
+        kwargs = {argument: value}
+        compile_kwargs = {k: kwargs.pop(k) for k in ("loss", "d_steps") if k in kwargs}
         gan = keras_gan.GAN(networks.toy_generator(LATENT, DIM, units=(4,)), networks.toy_discriminator(DIM, units=(4,)),
-                            latent_dim=latent_dim, seed=seed, ema_decay=ema_decay, pack=pack,
-                            num_classes=num_classes)
-        gan.compile("adam", "adam", loss=loss, d_steps=d_steps)
+                            **kwargs)
+        gan.compile("adam", "adam", **compile_kwargs)
         return gan
 
-    _result_or_clear_error(build, "latent_dim", "seed", "ema_decay", "pack", "num_classes", "d_steps", "loss",
-                           "generator", "discriminator")
+    valid = _GAN_ARGUMENTS[argument](value)
+    mismatched = not valid and _MISMATCHED.get(argument, lambda v: False)(value)
+    others = {argument, "generator", "discriminator"} if mismatched else set()
+    _result_or_clear_error(build, set() if valid or mismatched else {argument}, others)
 
 
-@settings(max_examples=25, **SETTINGS)
-@given(helper=st.sampled_from(["gaussian_1d", "ring_2d", "grid_2d", "seeded_epochs", "pack", "augment"]),
-       a=_ANYTHING, b=_ANYTHING)
-def test_data_helpers_and_layers_accept_or_reject_clearly(helper, a, b):
-    calls = {
-        "gaussian_1d": lambda: data.gaussian_1d(mean=a, std=b, n=64, batch_size=16),
-        "ring_2d": lambda: data.ring_2d(n=64, n_modes=a, std=b, batch_size=16),
-        "grid_2d": lambda: data.grid_2d(n=64, std=a, batch_size=b),
-        "seeded_epochs": lambda: resume.SeededEpochs(np.zeros((8, DIM)), batch_size=a, seed=b),
-        "pack": lambda: layers.PackSamples(a),
-        "augment": lambda: keras_gan.augment.get(a),
-    }
-    _result_or_clear_error(calls[helper], "mean", "std", "n_modes", "batch_size", "seed", "pack", "policy",
-                           "augment", "radius")
+_HELPER_ARGUMENTS = {
+    ("gaussian_1d", "mean"): (lambda v: data.gaussian_1d(mean=v, n=64, batch_size=16), _real),
+    ("gaussian_1d", "std"): (lambda v: data.gaussian_1d(std=v, n=64, batch_size=16),
+                             lambda v: _real(v, 0.0, low_open=True)),
+    ("ring_2d", "n_modes"): (lambda v: data.ring_2d(n=64, n_modes=v, batch_size=16), _positive_int),
+    ("ring_2d", "std"): (lambda v: data.ring_2d(n=64, std=v, batch_size=16), lambda v: _real(v, 0.0, low_open=True)),
+    ("grid_2d", "std"): (lambda v: data.grid_2d(n=64, std=v, batch_size=16), lambda v: _real(v, 0.0, low_open=True)),
+    ("grid_2d", "batch_size"): (lambda v: data.grid_2d(n=64, batch_size=v), _positive_int),
+    ("SeededEpochs", "batch_size"): (lambda v: resume.SeededEpochs(np.zeros((8, DIM)), batch_size=v, seed=0),
+                                     _positive_int),
+    ("SeededEpochs", "seed"): (lambda v: resume.SeededEpochs(np.zeros((8, DIM)), batch_size=4, seed=v), _seed),
+    ("PackSamples", "pack"): (layers.PackSamples, _positive_int),
+    ("augment.get", "augment"): (keras_gan.augment.get, lambda v: v is None),
+}
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(helper=st.sampled_from(sorted(_HELPER_ARGUMENTS)), value=_ANYTHING)
+def test_data_helpers_and_layers_accept_a_valid_argument_and_name_an_invalid_one(helper, value):
+    call, valid = _HELPER_ARGUMENTS[helper]
+    _result_or_clear_error(lambda: call(value), set() if valid(value) else {helper[1]})
 
 
 _BAD_TRAIN_FLAGS = st.one_of(

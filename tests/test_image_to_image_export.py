@@ -108,5 +108,11 @@ def test_mixed_precision_generator_exports_float32_signatures(tmp_path):
     path = export.export_image_to_image(g, str(tmp_path / "half"))
     signature = tf.saved_model.load(path).signatures["serving_default"]
     assert signature.structured_input_signature[1]["images"].dtype == tf.float32
-    out = signature(images=tf.zeros((2, 8, 8, 1)))["images"]
+    assert signature.structured_outputs["images"].dtype == tf.float32
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 1)).astype("float32")
+    out = signature(images=tf.constant(images))["images"]
     assert out.dtype == tf.float32 and out.shape == (2, 8, 8, 1)
+    # The float32 signature serves G's own (float16) translation, cast: not zeros, not another graph.
+    expected = keras.ops.convert_to_numpy(g(images, training=False)).astype("float32")
+    assert np.std(expected) > 1e-3
+    np.testing.assert_allclose(out.numpy(), expected, atol=2e-3)

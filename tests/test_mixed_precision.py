@@ -174,8 +174,9 @@ def test_the_1d_gaussian_still_learns_under_mixed_float16(policy):
     gan.fit(keras_gan.data.gaussian_1d(mean=4.0, std=1.25, n=1024, batch_size=64), epochs=6, verbose=0)
     samples = gan.generate(4000, seed=0)
     assert abs(before.mean() - 4.0) > 3.0  # it starts far from the target
-    assert abs(samples.mean() - 4.0) < 0.4, samples.mean()
-    assert 0.8 < samples.std() < 1.8, samples.std()
+    # Target N(4, 1.25^2): over seeds 0-2 the mean is within 0.1, the std 1.24-1.63.
+    assert abs(samples.mean() - 4.0) < 0.25, samples.mean()
+    assert 1.0 < samples.std() < 1.8, samples.std()
 
 
 def test_precision_benchmark_smoke_run_prints_every_configuration():

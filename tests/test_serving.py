@@ -120,6 +120,97 @@ def tf_serving_rest(signatures, body):
     return json.dumps({"outputs": next(iter(outputs.values())) if len(outputs) == 1 else outputs})
 
 
+# ------------------------------- the stand-in against TF Serving's documented examples
+# Quoted from TF Serving's REST API reference (tensorflow_serving/g3doc/api_rest.md,
+# https://www.tensorflow.org/tfx/serving/api_rest): the predict request in row format
+# ("instances", one object per instance with every named input) and its columnar
+# equivalent ("inputs", one object of named tensors). The reference's row example has
+# a stray "]" after the second "signal" list; it is dropped here.
+DOC_ROW_REQUEST = """{
+ "instances": [
+   {
+     "tag": "foo",
+     "signal": [1, 2, 3, 4, 5],
+     "sensor": [[1, 2], [3, 4]]
+   },
+   {
+     "tag": "bar",
+     "signal": [3, 4, 1, 2, 5],
+     "sensor": [[4, 5], [6, 8]]
+   }
+ ]
+}"""
+DOC_COLUMNAR_REQUEST = """{
+ "inputs": {
+   "tag": ["foo", "bar"],
+   "signal": [[1, 2, 3, 4, 5], [3, 4, 1, 2, 5]],
+   "sensor": [[[1, 2], [3, 4]], [[4, 5], [6, 8]]]
+ }
+}"""
+# The end-to-end example: half_plus_three, one input, one output (its name omitted).
+DOC_HALF_PLUS_THREE = ('{"instances": [1.0,2.0,5.0]}', '{"predictions": [3.5, 4.0, 5.5]}')
+# "Encoding binary values": binary values travel as {"b64": <base64 string>}, in
+# requests and responses; outputs whose name ends in "_bytes" are binary.
+DOC_B64_INSTANCES = [{"image": {"b64": "aW1hZ2UgYnl0ZXM="}, "caption": "seaside"},
+                     {"image": {"b64": "YXdlc29tZSBpbWFnZSBieXRlcw=="}, "caption": "mountains"}]
+
+
+def _doc_signatures(path):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="tag"),
+                                  tf.TensorSpec([None, 5], tf.int32, name="signal"),
+                                  tf.TensorSpec([None, 2, 2], tf.int32, name="sensor")])
+    def sensors(tag, signal, sensor):
+        return {"tag": tag, "total": tf.reduce_sum(signal, 1) + tf.reduce_sum(sensor, [1, 2])}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    def half_plus_three(x):
+        return {"y": 0.5 * x + 3.0}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image"),
+                                  tf.TensorSpec([None], tf.string, name="caption")])
+    def echo(image, caption):
+        return {"image_bytes": image, "caption": caption}
+
+    module = tf.Module()
+    tf.saved_model.save(module, str(path), signatures={"sensors": sensors, "serving_default": half_plus_three,
+                                                       "echo": echo})
+    return signatures(path)  # as TF Serving sees them: keyword inputs, named outputs
+
+
+def test_the_rest_stand_in_answers_tf_servings_documented_examples_as_documented(tmp_path):
+    sigs = _doc_signatures(tmp_path / "doc")
+    # One input, one output: "predictions" is the list of values, the output's name omitted.
+    request, response = DOC_HALF_PLUS_THREE
+    assert json.loads(tf_serving_rest(sigs, request)) == json.loads(response)
+    assert json.loads(tf_serving_rest(sigs, '{"inputs": [1.0,2.0,5.0]}')) == {"outputs": [3.5, 4.0, 5.5]}
+    # Several named outputs: a list of objects for rows, an object of lists for columns.
+    rows = json.loads(tf_serving_rest(sigs, json.dumps(dict(json.loads(DOC_ROW_REQUEST), signature_name="sensors"))))
+    columns = json.loads(tf_serving_rest(sigs, json.dumps(dict(json.loads(DOC_COLUMNAR_REQUEST),
+                                                               signature_name="sensors"))))
+    assert rows == {"predictions": [{"tag": "foo", "total": 25}, {"tag": "bar", "total": 38}]}
+    assert columns == {"outputs": {"tag": ["foo", "bar"], "total": [25, 38]}}
+    # Binary values: b64 objects in, b64 objects out for "_bytes" outputs, plain strings otherwise.
+    answer = json.loads(tf_serving_rest(sigs, json.dumps({"signature_name": "echo", "instances": DOC_B64_INSTANCES})))
+    assert answer == {"predictions": [{"caption": "seaside", "image_bytes": {"b64": "aW1hZ2UgYnl0ZXM="}},
+                                      {"caption": "mountains", "image_bytes": {"b64": "YXdlc29tZSBpbWFnZSBieXRlcw=="}}]}
+    assert base64.b64decode("aW1hZ2UgYnl0ZXM=") == b"image bytes"
+    # What the stand-in refuses, TF Serving refuses too: both keys, or neither.
+    assert "error" in json.loads(tf_serving_rest(sigs, '{"instances": [1.0], "inputs": [1.0]}'))
+    assert "error" in json.loads(tf_serving_rest(sigs, '{"signature_name": "serving_default"}'))
+
+
+def test_the_client_builds_and_reads_the_documented_formats():
+    # The numeric inputs of the documented request, in both formats.
+    row, columnar = json.loads(DOC_ROW_REQUEST), json.loads(DOC_COLUMNAR_REQUEST)
+    inputs = {"signal": np.array(columnar["inputs"]["signal"]), "sensor": np.array(columnar["inputs"]["sensor"])}
+    assert serving.predict_body(inputs) == {
+        "instances": [{k: instance[k] for k in inputs} for instance in row["instances"]]}
+    assert serving.predict_body(inputs, format="inputs") == {"inputs": {k: columnar["inputs"][k] for k in inputs}}
+    assert serving.predict_body({"image_bytes": [b"image bytes"]}) == {
+        "instances": [{"image_bytes": {"b64": "aW1hZ2UgYnl0ZXM="}}]}
+    np.testing.assert_allclose(serving.decode_response(DOC_HALF_PLUS_THREE[1]), [3.5, 4.0, 5.5])
+
+
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):

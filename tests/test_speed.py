@@ -117,8 +117,10 @@ def test_reuse_fakes_learns_the_1d_gaussian():
                 reuse_fakes=True, steps_per_execution=8)
     gan.fit(keras_gan.data.gaussian_1d(n=4096, batch_size=128), epochs=25, verbose=0)
     samples = gan.generate(2000, seed=0)
-    assert abs(samples.mean() - 4.0) < 0.5, samples.mean()
-    assert 0.6 < samples.std() < 2.0, samples.std()
+    # Target N(4, 1.25^2); the std lands at 1.4-1.75 over seeds 0-2 (GAN training overshoots
+    # a little, never collapses to a point nor spreads to the untrained G's).
+    assert abs(samples.mean() - 4.0) < 0.25, samples.mean()
+    assert 1.0 < samples.std() < 1.9, samples.std()
 
 
 def test_reuse_fakes_round_trips_through_the_compile_config():

@@ -39,6 +39,8 @@ def conditional_dcgan_nets():
 def step_weights(jit_compile, nets, data, gan_kwargs=None, policy="float32", **compile_kwargs):
     """Weights of G, D (and G's EMA, Q) after one `fit` step from seed-fixed weights.
 
+    Returns `(before, after)`: per network, the list of its weights before and after the step.
+
     Without XLA the step runs eagerly (no tracing: keeps the test fast). SGD
     keeps each update proportional to its gradient; Adam's g / (|g| + eps)
     would blow float rounding on near-zero gradients up to a full step.
@@ -53,9 +55,10 @@ def step_weights(jit_compile, nets, data, gan_kwargs=None, policy="float32", **c
                     jit_compile=jit_compile, run_eagerly=not jit_compile, **compile_kwargs)
         assert gan.jit_compile is jit_compile
         x, y = data if isinstance(data, tuple) else (data, None)
-        gan.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
         models = [generator, discriminator] + [m for m in (gan.ema_generator, gan.code_classifier) if m]
-        return [np.array(w) for m in models for w in m.get_weights()]
+        before = [[np.array(w) for w in m.get_weights()] for m in models]
+        gan.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+        return before, [[np.array(w) for w in m.get_weights()] for m in models]
     finally:
         keras.mixed_precision.set_global_policy("float32")
 
@@ -88,18 +91,29 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_one_step_with_and_without_xla_gives_the_same_weights(case):
     nets, data, gan_kwargs, compile_kwargs = CASES[case]
-    plain = step_weights(False, nets, data, gan_kwargs, **compile_kwargs)
-    xla = step_weights(True, nets, data, gan_kwargs, **compile_kwargs)
+    before, plain = step_weights(False, nets, data, gan_kwargs, **compile_kwargs)
+    _, xla = step_weights(True, nets, data, gan_kwargs, **compile_kwargs)
+    _assert_every_network_moved(before, plain)
+    _assert_every_network_moved(before, xla)
     # float32 kernels fused differently by XLA: agreement to 1e-5 on updates of ~1e-2.
-    for a, b in zip(plain, xla):
+    for a, b in zip(sum(plain, []), sum(xla, [])):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
 
 
+def _assert_every_network_moved(before, after):
+    """The step trains G, D (and moves G's EMA, Q): two paths agreeing is not two steps doing nothing."""
+    for i, (old, new) in enumerate(zip(before, after)):
+        moved = max(float(np.max(np.abs(a - b))) for a, b in zip(old, new))
+        assert moved > 1e-4, f"network {i} (G, D, EMA, Q) did not move: {moved}"
+
+
 def test_one_mixed_float16_step_with_loss_scaling_is_the_same_with_xla():
-    plain = step_weights(False, toy_nets, REAL_1D, policy="mixed_float16", loss="non_saturating")
-    xla = step_weights(True, toy_nets, REAL_1D, policy="mixed_float16", loss="non_saturating")
+    before, plain = step_weights(False, toy_nets, REAL_1D, policy="mixed_float16", loss="non_saturating")
+    _, xla = step_weights(True, toy_nets, REAL_1D, policy="mixed_float16", loss="non_saturating")
+    _assert_every_network_moved(before, plain)  # a skipped (overflowed) loss-scaled step moves nothing
+    _assert_every_network_moved(before, xla)
     # float16 rounds at ~1e-3 relative and XLA may fuse (round) in other places.
-    for a, b in zip(plain, xla):
+    for a, b in zip(sum(plain, []), sum(xla, [])):
         np.testing.assert_allclose(a, b, atol=2e-4, rtol=1e-3)
 
 

@@ -43,7 +43,8 @@ def check_non_negative_int(name, value):
 def check_float(name, value, positive=False, non_negative=False):
     """Returns `value` as a finite float (positive or non-negative if asked), or raises a ValueError naming `name`."""
     try:
-        number = float(value)
+        # float("3") parses: a string is refused as garbage, not read as a number.
+        number = float("nan") if isinstance(value, (str, bytes)) else float(value)
     except (TypeError, ValueError):
         number = float("nan")
     if (isinstance(value, bool) or not np.isfinite(number) or (positive and number <= 0)
@@ -185,7 +186,7 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
         _check_dtype(arr.dtype)
         if not np.all(np.isfinite(arr)):
             raise ValueError("Invalid data `x`: it contains NaN or Inf values.")
-        peak = float(np.max(np.abs(arr)))
+        peak = float(np.max(np.abs(arr.astype("float64"))))  # np.abs of the int minimum is negative
         if peak >= MAX_DATA_MAGNITUDE:
             raise ValueError(
                 f"Invalid data `x`: expected values of magnitude below {MAX_DATA_MAGNITUDE:g} "

@@ -227,6 +227,13 @@ def get(augment):
     if augment is None or isinstance(augment, keras.layers.Layer):
         return augment
     if isinstance(augment, str):
+        try:
+            _parse_policy(augment)
+        except ValueError:  # named for the caller's argument, not DiffAugment's `policy`
+            raise ValueError(
+                f"Invalid value for argument `augment`: expected None or a comma-separated subset of "
+                f"{', '.join(POLICIES)} (e.g. 'translation,cutout,color'). Received: augment={augment!r}"
+            ) from None
         return DiffAugment(augment)
     if isinstance(augment, dict):
         return keras.saving.deserialize_keras_object(augment)

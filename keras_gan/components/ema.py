@@ -19,7 +19,7 @@ def check_ema_decay(ema_decay):
     if ema_decay is None:
         return None
     try:
-        decay = float(ema_decay)
+        decay = -1.0 if isinstance(ema_decay, (bool, str)) else float(ema_decay)
     except (TypeError, ValueError):
         decay = -1.0
     if not 0.0 <= decay < 1.0:

@@ -31,6 +31,7 @@ from keras import ops
 
 from keras_gan._internal import adam, keras_private
 from keras_gan._internal import random as _random
+from keras_gan._internal.validation import check_seed
 from keras_gan._internal.fit_loop import FewerHostOpsPerStep
 from keras_gan.components import losses as losses_module
 
@@ -148,8 +149,8 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.seed = None if seed is None else check_seed("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed, name="noise_seed")
         self.gan_loss = None
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.log_names}
 

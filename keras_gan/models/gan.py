@@ -144,7 +144,7 @@ class GAN(GeneratesSamples, AdversarialModel):
         self.generator = generator
         self.discriminator = discriminator
         self._eval_seed_generator = keras.random.SeedGenerator(
-            None if seed is None else seed + 1, name="eval_noise_seed"
+            None if self.seed is None else self.seed + 1, name="eval_noise_seed"
         )
         self.packer = PackSamples(self.pack, name="pack") if self.pack > 1 else None
         # One D call on real and fake concatenated, when that changes nothing (`_judge`).
