@@ -165,7 +165,7 @@ class RunProgress(keras.callbacks.Callback):
         self.interval = interval if interval is not None else (0.5 if self._tty else 30.0)
         self._start = None
         self._pace_from = None  # (time, epochs done) at the first batch end: compiling is not pace
-        self._shown = 0.0
+        self._shown = None
         self._epoch = 0
         self._logs = {}
 
@@ -186,12 +186,12 @@ class RunProgress(keras.callbacks.Callback):
         self._logs = logs or self._logs
         if self._pace_from is None:
             self._pace_from = (time.monotonic(), self._done(batch + 1))
-        if time.monotonic() - self._shown >= self.interval:
+        if self._shown is None or time.monotonic() - self._shown >= self.interval:
             self._show(self._done(batch + 1))
 
     def on_epoch_end(self, epoch, logs=None):
         self._logs = logs or self._logs
-        if epoch + 1 == self.epochs or time.monotonic() - self._shown >= self.interval:
+        if epoch + 1 == self.epochs or self._shown is None or time.monotonic() - self._shown >= self.interval:
             self._show(epoch + 1.0, end=epoch + 1 == self.epochs)
 
     def _show(self, done, end=False):
