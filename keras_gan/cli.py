@@ -297,7 +297,7 @@ def use_xla(args, sample_shape):
     unused; kept for callers.
     """
     if args.strategy != "default":
-        return False  # forcing XLA under MirroredStrategy fails (KERAS3_GAN_NOTES: "XLA")
+        return False  # forcing XLA under MirroredStrategy fails (docs/design.md, "XLA")
     if args.xla is not None:
         return args.xla
     return "auto"

@@ -1,4 +1,4 @@
-"""The documentation cannot rot: every ```python block of README.md and docs/*.md runs,
+"""The documentation cannot rot: every ```python block of README.md, docs/*.md and saved_models/README.md runs,
 and docs/cli.md lists exactly the flags of `keras-gan train --help`.
 
 The blocks of one page run in order in one namespace (a later block uses what an
@@ -25,7 +25,7 @@ from keras_gan import cli
 from keras_gan.rejection import RejectionSampler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGES = ["README.md"] + sorted(os.path.join("docs", n) for n in os.listdir(os.path.join(ROOT, "docs"))
+PAGES = ["README.md", "saved_models/README.md"] + sorted(os.path.join("docs", n) for n in os.listdir(os.path.join(ROOT, "docs"))
                                if n.endswith(".md"))
 _FENCE = re.compile(r"^```python([^\n]*)\n(.*?)^```", re.S | re.M)
 

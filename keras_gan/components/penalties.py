@@ -13,7 +13,7 @@ Lazy regularisation (StyleGAN2): with `interval=N` the penalty counts in
 every N-th D update only, multiplied by N so its average strength is
 unchanged. The GAN multiplies by a 0/N factor read from D's optimizer
 iteration count instead of branching, because a `tf.cond` around a gradient
-update breaks under tf.distribute (KERAS3_GAN_NOTES: "Freezing D"). The
+update breaks under tf.distribute (docs/design.md, "No control flow around an update"). The
 penalty is therefore still computed at every step: the interval changes the
 regularisation schedule, not the cost. StyleGAN2 also rescales Adam's learning
 rate and betas by `interval / (interval + 1)`; set those on `d_optimizer` if
