@@ -12,7 +12,7 @@ Rows:
 - `keras_gan.data.pipeline`: one permutation per epoch, one gather per chunk
   of batches, a batch a slice of its chunk;
 - `per-sample tf.data`: `from_tensor_slices().cache().shuffle(n).batch().prefetch()`,
-  the usual recipe (what `keras_gan.data.pipeline` did before stop 12),
+  the usual recipe,
   whose work grows with every sample.
 
 "over floor" is a row's CPU per batch minus the in-memory batch's: what the

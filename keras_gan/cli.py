@@ -81,11 +81,14 @@ def _image_network_kinds():
 def _add_train(sub):
     p = sub.add_parser(
         "train",
-        help="train a GAN (default: the MLP GAN on scikit-learn's 8x8 digits, about 5 minutes on 2 CPU cores)",
+        help="train a GAN (default: the MLP GAN on scikit-learn's 8x8 digits, a few minutes on 2 CPU cores)",
         description=(
             "Train a GAN with Keras's fit(). Writes under --out: samples/epoch_NNN.png (a grid from "
-            "the same fixed noise each epoch), log.csv, model.keras (the whole GAN, both optimizers; "
-            "written atomically each epoch), generator.keras, and tensorboard/ with --tensorboard."
+            "the same fixed noise every --sample-every epochs and at the last), log.csv (a row per "
+            "epoch), model.keras (the whole GAN, both optimizers) and the resume state (saved "
+            "atomically at most every --save-interval seconds, at the end and on Ctrl-C/SIGTERM), "
+            "generator.keras, and tensorboard/ with --tensorboard. Rerunning the same command "
+            "continues from the last save."
         ),
     )
     p.add_argument("--dataset", default="digits", choices=IMAGE_DATASETS + TOY_DATASETS + ("folder",),
@@ -154,13 +157,25 @@ def _add_train(sub):
                    help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                         "multiworker (one process per machine; reads TF_CONFIG). XLA is off under "
                         "mirrored and multiworker (default: default)")
+    p.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                   help="Keras dtype policy of the networks: mixed_float16 (GPUs; both optimizers "
+                        "loss-scaled) or mixed_bfloat16 (TPUs, recent CPUs) compute in 16 bits with "
+                        "float32 weights; exports stay float32 (default: float32)")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
-                   help="Keras progress output: 0 silent, 1 progress bar (default), 2 one line per epoch")
+                   help="progress output: 0 silent, 1 one line for the whole run with an ETA "
+                        "(default), 2 Keras' line per epoch")
     p.add_argument("--export-to", metavar="DIR", default=None,
                    help="at the end of training, export the generator for TF Serving to DIR/<next version>/")
     p.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
-                   help="also save the resume state every N steps (default: at epoch ends only). "
-                        "Rerunning the same command continues from the last saved point")
+                   help="also save the resume state every N steps, mid-epoch included (default: at "
+                        "epoch ends only). Rerunning the same command continues from the last saved point")
+    p.add_argument("--save-interval", type=_non_negative_float, default=60.0, metavar="SECONDS",
+                   help="save model.keras and the resume state at the first epoch end at least "
+                        "SECONDS after the last save, at the end and on Ctrl-C/SIGTERM; 0 saves every "
+                        "epoch. A kill -9 loses at most the epochs since the last save (default: 60)")
+    p.add_argument("--sample-every", type=_positive_int, default=None, metavar="N",
+                   help="write a sample grid every N epochs and at the last (default: about 30 "
+                        "grids a run, e.g. every 10 epochs of 300)")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in --out, discarding its resume state (default: resume)")
     p.set_defaults(func=cmd_train)
@@ -290,7 +305,7 @@ def use_xla(args, sample_shape):
     unused; kept for callers.
     """
     if args.strategy != "default":
-        return False  # forcing XLA under MirroredStrategy fails (KERAS3_GAN_NOTES: "XLA")
+        return False  # forcing XLA under MirroredStrategy fails (docs/design.md, "XLA")
     if args.xla is not None:
         return args.xla
     return "auto"
@@ -299,13 +314,53 @@ def use_xla(args, sample_shape):
 def cmd_train(args):
     import keras
 
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(args.precision)
+    try:
+        return _train_gan(args) if args.task == "gan" else _train_image_to_image(args)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _sample_every(args, epochs):
+    """--sample-every, or about 30 grids a run (and always the last epoch's)."""
+    return args.sample_every or max(1, round(epochs / 30))
+
+
+def _progress(args, epochs):
+    """`(callbacks, verbose)`: --verbose 1 is one line for the whole run, not Keras' bar per epoch."""
+    from keras_gan.training import callbacks as gan_callbacks
+
+    if args.verbose == 1:
+        return [gan_callbacks.RunProgress(epochs)], 0
+    return [], args.verbose
+
+
+def _fit_resumable(model, data, epochs, directory, args, callbacks, config, out):
+    """`resume.fit`; on Ctrl-C/SIGTERM, saves model.keras too and returns the exit code (else None)."""
+    from keras_gan.training import callbacks as gan_callbacks
+    from keras_gan.training import resume
+
+    progress, verbose = _progress(args, epochs)
+    try:
+        resume.fit(model, data, epochs, directory, save_every=args.save_every, callbacks=callbacks + progress,
+                   config=config, save_interval=args.save_interval, verbose=verbose)
+    except resume.TrainingInterrupted as e:
+        if gan_callbacks.non_finite_state(model) is None:
+            gan_callbacks.save_atomic(model, os.path.join(out, "model.keras"))
+        print(f"\nkeras-gan: {e}; rerun the same command to continue")
+        return 128 + e.signal_number
+    return None
+
+
+def _train_gan(args):
+    import keras
+
     from keras_gan.training import callbacks as gan_callbacks
     from keras_gan.training import resume
     from keras_gan.training.distribute import is_chief, strategy_from_name
     from keras_gan.models.gan import GAN
 
-    if args.task != "gan":
-        return _train_image_to_image(args)
     keras.utils.set_random_seed(args.seed)
     out = args.out or os.path.join("runs", args.dataset)
     dataset = _load_data(args)
@@ -349,8 +404,9 @@ def cmd_train(args):
     directory, data, config = _resume_setup(args, out, dataset)
     callbacks = [
         gan_callbacks.TerminateOnNonFinite(),
-        gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed, tensorboard_dir=tb_dir),
-        gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
+        gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed, tensorboard_dir=tb_dir,
+                                 every=_sample_every(args, epochs)),
+        gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras"), save_interval=args.save_interval),
     ]
     if is_chief():
         os.makedirs(out, exist_ok=True)
@@ -358,11 +414,13 @@ def cmd_train(args):
     if tb_dir and is_chief():  # Keras' own callbacks have no chief logic
         callbacks.append(keras.callbacks.TensorBoard(tb_dir, write_graph=False))
     if data is None:  # distributed: epoch-level resume of the pipeline as it is
-        callbacks.append(resume.ResumableTraining(directory, config=config))
-        gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=args.verbose)
+        progress, verbose = _progress(args, epochs)
+        callbacks += progress + [resume.ResumableTraining(directory, config=config, save_interval=args.save_interval)]
+        gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=verbose)
     else:
-        resume.fit(gan, data, epochs, directory, save_every=args.save_every, callbacks=callbacks,
-                   config=config, verbose=args.verbose)
+        interrupted = _fit_resumable(gan, data, epochs, directory, args, callbacks, config, out)
+        if interrupted:
+            return interrupted
     if is_chief():
         gan_callbacks.save_atomic(gan.inference_generator, os.path.join(out, "generator.keras"))
         _report_toy(gan, args.dataset)
@@ -377,11 +435,12 @@ def cmd_train(args):
 # Flags that must match for a rerun to continue a run (--epochs may grow), per --task.
 _RUN_FLAGS = ("task", "dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
               "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy",
-              "spectral_norm", "categories", "info_weight")
+              "spectral_norm", "categories", "info_weight", "precision")
 _IMAGE_TO_IMAGE_RUN_FLAGS = ("task", "dataset", "translation", "image_folder", "image_size", "batch_size",
-                             "learning_rate", "norm", "seed", "spectral_norm")
-# Flags added to _RUN_FLAGS later, with the value a run saved before them had.
-_LATER_FLAGS = {"spectral_norm": False, "task": "gan", "categories": None, "info_weight": 1.0}
+                             "learning_rate", "norm", "seed", "spectral_norm", "precision")
+# Flags a saved resume config may lack, with the value such a run used.
+_LATER_FLAGS = {"spectral_norm": False, "task": "gan", "categories": None, "info_weight": 1.0,
+                "precision": "float32"}
 
 
 def _check_resume_config(args, out, flags):
@@ -537,18 +596,23 @@ def _train_image_to_image(args):
     inputs = a[:8]
     targets = b[:8] if paired else None  # unpaired: B images are not the inputs' targets
 
+    every = _sample_every(args, epochs)
+
     def grid(epoch, logs=None):
+        if (epoch + 1) % every and epoch + 1 != epochs:
+            return
         save_translation_grid(inputs, model.translate(inputs), targets,
                               os.path.join(out, "samples", f"epoch_{epoch + 1:03d}.png"))
 
     os.makedirs(out, exist_ok=True)
     callbacks = [gan_callbacks.TerminateOnNonFinite(),
                  keras.callbacks.LambdaCallback(on_epoch_end=grid),
-                 gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
+                 gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras"), save_interval=args.save_interval),
                  gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=not args.overwrite)]
     data = resume.SeededEpochs(a, b, batch_size=args.batch_size, seed=args.seed, paired=paired)
-    resume.fit(model, data, epochs, directory, save_every=args.save_every, callbacks=callbacks,
-               config=config, verbose=args.verbose)
+    interrupted = _fit_resumable(model, data, epochs, directory, args, callbacks, config, out)
+    if interrupted:
+        return interrupted
     gan_callbacks.save_atomic(model.inference_generator, os.path.join(out, "generator.keras"))
     print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"
           f"{' | target' if paired else ''})")

@@ -152,3 +152,35 @@ def test_mixed_precision_skipped_steps_are_counted_in_the_logs(tmp_path):
     applied = int(gan.d_optimizer.iterations.numpy())
     assert d_skipped >= 1 and g_skipped >= 1 and applied + d_skipped == 16
     assert "d_skipped_steps" in (tmp_path / "log.csv").read_text().splitlines()[0]
+
+
+def test_run_progress_is_one_line_for_the_whole_run_with_epochs_done_of_total(tmp_path):
+    import io
+
+    stream = io.StringIO()
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    toy = keras_gan.GAN(keras_gan.networks.toy_generator(2, 2, units=(4,)),
+                        keras_gan.networks.toy_discriminator(2, units=(4,)), seed=0)
+    toy.compile("adam", "adam")
+    toy.fit(x, batch_size=16, epochs=5, verbose=0,
+            callbacks=[keras_gan.callbacks.RunProgress(5, interval=3600, stream=stream)])
+    lines = stream.getvalue().splitlines()
+    # Not a tty: the first batch's line and the last epoch's, not one per epoch or step.
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("epoch 0/5 ") and lines[-1].startswith("epoch 5/5 [====================]")
+    assert "d_loss" in lines[-1] and "elapsed" in lines[-1] and "ETA" not in lines[-1]
+
+
+def test_checkpoint_with_a_save_interval_skips_epoch_ends_but_saves_the_last(tmp_path, monkeypatch):
+    saved = []
+    monkeypatch.setattr(callbacks, "save_atomic", lambda model, path: saved.append(path))
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    toy = keras_gan.GAN(keras_gan.networks.toy_generator(2, 2, units=(4,)),
+                        keras_gan.networks.toy_discriminator(2, units=(4,)), seed=0)
+    toy.compile("adam", "adam")
+    toy.fit(x, batch_size=16, epochs=4, verbose=0,
+            callbacks=[callbacks.AtomicCheckpoint(str(tmp_path / "m.keras"), save_interval=3600)])
+    assert len(saved) == 1  # the last epoch only
+    saved.clear()
+    toy.fit(x, batch_size=16, epochs=4, verbose=0, callbacks=[callbacks.AtomicCheckpoint(str(tmp_path / "m.keras"))])
+    assert len(saved) == 4  # no interval: every epoch

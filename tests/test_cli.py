@@ -218,3 +218,45 @@ def test_a_run_saved_before_spectral_norm_existed_still_resumes(tmp_path):
     assert setup()[2] == config  # matches: no error
     with pytest.raises(cli.UsageError, match="--spectral-norm False -> True"):
         setup("--spectral-norm")
+
+
+@pytest.mark.parametrize("task_flags, precision, compute", [
+    (["--dataset", "gaussian_1d", "--latent-dim", "4", "--batch-size", "1000"], "mixed_float16", "float16"),
+    (["--task", "pix2pix", "--batch-size", "480"], "mixed_bfloat16", "bfloat16"),
+])
+def test_precision_trains_in_16_bits_is_saved_in_the_resume_config_and_exports_float32(
+        tmp_path, capsys, task_flags, precision, compute):
+    import keras
+
+    from keras_gan import resume
+
+    out, to = tmp_path / "run", tmp_path / "exported"
+    argv = ["train", *task_flags, "--epochs", "1", "--no-xla", "--verbose", "0", "--out", str(out)]
+    assert cli.main(argv + ["--precision", precision, "--export-to", str(to)]) == 0
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
+    assert resume.load_progress(str(out / "resume"))["config"]["precision"] == precision
+    generator = keras.models.load_model(out / "generator.keras")
+    assert compute in {layer.compute_dtype for layer in generator.layers if layer.weights}  # float32 at the output
+    signature = tf.saved_model.load(str(to / "1")).signatures["serving_default"]
+    assert {t.dtype for t in signature.structured_outputs.values()} == {tf.float32}
+    assert {t.dtype for t in signature.structured_input_signature[1].values()} <= {tf.float32, tf.int32}
+    # The run resumes only with the same precision.
+    assert run(*argv, "--epochs", "2") == 2
+    assert f"--precision '{precision}' -> 'float32'" in capsys.readouterr().err
+
+
+def test_console_script_hides_tensorflows_start_up_lines_unless_the_user_sets_the_level(tmp_path):
+    launcher = [sys.executable, "-c", "import sys, _keras_gan_cli; sys.exit(_keras_gan_cli.main())",
+                "train", "--dataset", "gaussian_1d", "--epochs", "1", "--batch-size", "1000", "--no-xla",
+                "--verbose", "0", "--out", str(tmp_path / "run")]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = root
+    quiet = subprocess.run(launcher, env=env, capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and "wrote" in quiet.stdout, quiet.stderr
+    assert quiet.stderr == "", quiet.stderr
+    loud = subprocess.run(launcher + ["--overwrite"], env=dict(env, TF_CPP_MIN_LOG_LEVEL="0"),
+                          capture_output=True, text=True, timeout=300)
+    assert loud.returncode == 0
+    if "I0000" not in loud.stderr and "absl" not in loud.stderr:
+        pytest.skip("this TensorFlow build prints no start-up lines to hide")

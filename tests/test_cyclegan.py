@@ -146,7 +146,7 @@ def test_invalid_arguments_name_the_argument():
 
 def test_instance_norm_discriminator_judges_the_same_frozen_as_training_batchnorm_does_not():
     # The cause of the demo's failure to learn: a frozen BatchNorm D runs in inference
-    # mode in the G phase (KERAS3_GAN_NOTES: "Freezing D"), judging G with other statistics.
+    # mode in the G phase (docs/design.md, "Freezing D"), judging G with other statistics.
     x = unpaired(8)[0] * 0.5
     for norm, same in (("instance", True), ("batch", False)):
         d = networks.patchgan_discriminator(SHAPE, filters=4, n_layers=2, norm=norm)

@@ -312,3 +312,40 @@ def _drop_models():
     yield
     _GANS.clear()
     keras.backend.clear_session()
+
+
+# ------------------------------------------------------------- image value range
+def _image_gan():
+    g = networks.dcgan_generator(LATENT, (8, 8, 1), filters=4)  # ends in tanh: [-1, 1]
+    gan = keras_gan.GAN(g, networks.dcgan_discriminator((8, 8, 1), filters=4), seed=0)
+    gan.compile("adam", "adam")
+    return gan
+
+
+@pytest.mark.parametrize("as_dataset", [False, True])
+def test_float_images_in_0_255_are_refused_naming_the_range_and_the_fix(as_dataset):
+    x = np.random.default_rng(0).uniform(0, 255, (16, 8, 8, 1)).astype("float32")
+    x = tf.data.Dataset.from_tensor_slices(x).batch(8) if as_dataset else x
+    with pytest.raises(ValueError) as error:
+        _image_gan().fit(x, epochs=1, verbose=0)
+    message = str(error.value)
+    assert "from 0" in message and "[-1, 1]" in message and "x / 127.5 - 1" in message, message
+
+
+@pytest.mark.parametrize("as_dataset", [False, True])
+def test_float_images_in_0_1_warn_naming_the_range_and_the_fix(as_dataset):
+    x = np.random.default_rng(0).uniform(0, 1, (16, 8, 8, 1)).astype("float32")
+    x = tf.data.Dataset.from_tensor_slices(x).batch(8) if as_dataset else x
+    with pytest.warns(UserWarning, match=r"\(0\.\.1\).*\[-1, 1\].*x \* 2 - 1"):
+        _image_gan().fit(x, epochs=1, verbose=0)
+
+
+def test_images_in_minus_1_1_and_toy_data_of_any_range_train_without_a_word():
+    import warnings
+
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+    toy = np.random.default_rng(0).normal(200, 5, (16, DIM)).astype("float32")  # a toy target's own range
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _image_gan().fit(images, epochs=1, verbose=0)
+        _toy_gan().fit(toy, epochs=1, verbose=0)

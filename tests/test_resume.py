@@ -263,3 +263,82 @@ def test_the_cli_refuses_to_resume_a_run_with_other_settings_unless_told_to_over
     progress = resume.load_progress(str(out / "resume"))
     assert progress["epoch"] == 1 and progress["config"]["latent_dim"] == 4
     assert sorted(os.listdir(out / "resume")) == sorted([resume.PROGRESS_FILE, progress["checkpoint"]])
+
+
+def _log_epochs(path):
+    return [row.split(",")[0] for row in path.read_text().splitlines()[1:]]
+
+
+def test_a_save_interval_saves_fewer_epoch_ends_and_a_crash_repeats_no_epoch_in_the_log(tmp_path):
+    straight = _toy_gan(ema_decay=0.9)
+    resume.fit(straight, _toy_data(), 4, str(tmp_path / "straight"), verbose=0)
+    expected = _state(straight)
+
+    crashed = _toy_gan(ema_decay=0.9)
+    log = tmp_path / "log.csv"
+    with pytest.raises(KeyboardInterrupt):  # step 21 = batch 5 of epoch 3; epochs 1 and 2 logged
+        resume.fit(crashed, _toy_data(), 4, str(tmp_path / "run"), save_every=4, save_interval=3600, verbose=0,
+                   callbacks=[callbacks.CSVLog(str(log), append=True), _Crash(21)])
+    progress = resume.load_progress(str(tmp_path / "run"))
+    # No epoch end was saved (within the interval): the last save is batch 4 of epoch 3.
+    assert (progress["epoch"], progress["batch"]) == (2, 4) and _log_epochs(log) == ["1", "2"]
+    rerun = _toy_gan(ema_decay=0.9)
+    resume.fit(rerun, _toy_data(), 4, str(tmp_path / "run"), save_every=4, save_interval=3600, verbose=0,
+               callbacks=[callbacks.CSVLog(str(log), append=True)])
+    for a, b in zip(expected, _state(rerun)):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+    assert _log_epochs(log) == ["1", "2", "3", "4"]
+    assert resume.load_progress(str(tmp_path / "run"))["epoch"] == 4  # the last epoch is always saved
+
+
+class _Signal(keras.callbacks.Callback):
+    """Sends this process `signum` after `steps` training steps, as Ctrl-C or `kill` would."""
+
+    def __init__(self, signum, steps):
+        super().__init__()
+        self.signum, self.steps, self.seen = signum, steps, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.steps:
+            os.kill(os.getpid(), self.signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_save_at_the_current_step_and_the_rerun_matches(tmp_path, signum):
+    straight = _toy_gan()
+    resume.fit(straight, _toy_data(), 3, str(tmp_path / "straight"), verbose=0)
+    expected = _state(straight)
+
+    before = signal.getsignal(signum)
+    stopped = _toy_gan()
+    with pytest.raises(resume.TrainingInterrupted) as info:  # step 11 = batch 3 of epoch 2
+        resume.fit(stopped, _toy_data(), 3, str(tmp_path / "run"), save_interval=3600, verbose=0,
+                   callbacks=[_Signal(signum, 11)])
+    assert (info.value.signal_number, info.value.epoch, info.value.batch) == (signum, 1, 3)
+    progress = resume.load_progress(str(tmp_path / "run"))
+    assert (progress["epoch"], progress["batch"]) == (1, 3)
+    assert signal.getsignal(signum) is before  # the handler is gone with the fit
+    rerun = _toy_gan()
+    resume.fit(rerun, _toy_data(), 3, str(tmp_path / "run"), save_interval=3600, verbose=0)
+    for a, b in zip(expected, _state(rerun)):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+
+
+def test_cli_stopped_by_sigint_saves_and_exits_130_and_the_rerun_completes(tmp_path):
+    out = tmp_path / "run"
+    command = _train_command(out, epochs=4)
+    process = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_mid_epoch_state(process, str(out))
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, output
+    assert "stopped by SIGINT" in output and "rerun the same command" in output
+    assert os.path.exists(out / "model.keras")
+    rerun = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=180)
+    assert rerun.returncode == 0 and "resuming from" in rerun.stdout, rerun.stdout + rerun.stderr
+    assert [r["epoch"] for r in _csv_rows(out / "log.csv")] == ["1", "2", "3", "4"]

@@ -1,5 +1,7 @@
 """Argument and data checks shared by the model, the data helpers and the CLI."""
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -118,6 +120,39 @@ def _check_dtype(dtype):
         raise ValueError(f"Invalid data `x`: expected real numbers (floats or ints). Received: dtype {dtype}")
 
 
+# The reference generators (keras_gan.networks) end in tanh: images in [-1, 1].
+GENERATOR_RANGE = (-1.0, 1.0)
+
+
+def check_image_range(x):
+    """Refuses float images in 0..255 and warns about images in 0..1 (a tanh G makes [-1, 1]).
+
+    `x` is a numpy batch of images `(n, H, W, C)`; other shapes (toy vectors,
+    whose range is the data's own) and integer data are left alone. Images up
+    to 255 cannot be matched by G, so they are refused; images in 0..1 can be
+    (a G ending in a sigmoid makes them), so they only warn: with a tanh G, D
+    tells real from fake by the sign of the pixels alone.
+    """
+    arr = np.asarray(x)
+    if arr.ndim != 4 or arr.size == 0 or not np.issubdtype(arr.dtype, np.floating):
+        return
+    low, high = float(np.min(arr)), float(np.max(arr))
+    found = f"float images with values from {low:g} to {high:g}"
+    if low >= 0.0 and high > 2.0:
+        raise ValueError(
+            "Invalid data `x`: expected images scaled like the generator's output ([-1, 1] for "
+            f"the tanh that ends keras_gan.networks' generators). Received: {found} (pixel values "
+            "0..255); scale them first: `x = x / 127.5 - 1` (keras_gan.data's image pipelines do this)."
+        )
+    if low >= 0.0 and 0.5 < high <= 1.0:
+        warnings.warn(
+            f"Data `x` holds {found} (0..1), but a tanh generator (keras_gan.networks') produces "
+            "[-1, 1]: D can tell real from fake by the range alone. Scale them: `x = x * 2 - 1` "
+            "(or ignore this if your generator ends in a sigmoid).",
+            stacklevel=3,
+        )
+
+
 def _shape_error(expected, received):
     return ValueError(
         "Invalid data `x`: expected batches of samples of shape "
@@ -172,10 +207,15 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
                 f"samples (one slice per D update). Received: batches of {shape[0]}"
             )
         cardinality = int(x.cardinality())
-        if cardinality == 0 or (
-            cardinality == int(tf.data.UNKNOWN_CARDINALITY) and next(iter(x.take(1)), None) is None
-        ):
+        image_batches = shape is not None and len(shape) == 4 and spec.dtype.is_floating
+        first = None
+        if cardinality == int(tf.data.UNKNOWN_CARDINALITY) or (cardinality != 0 and image_batches):
+            first = next(iter(x.take(1)), None)
+        if cardinality == 0 or (cardinality == int(tf.data.UNKNOWN_CARDINALITY) and first is None):
             raise ValueError("Invalid data `x`: the dataset is empty.")
+        if image_batches and first is not None:
+            first = first[0] if isinstance(first, (tuple, list)) else first
+            check_image_range(first.numpy())  # the first batch stands for the data
         return
     if isinstance(x, np.ndarray) or np.isscalar(x) or isinstance(x, (list, tuple)):
         arr = np.asarray(x)
@@ -192,6 +232,7 @@ def validate_training_data(x, sample_shape, d_steps, batch_size=None):
                 f"Invalid data `x`: expected values of magnitude below {MAX_DATA_MAGNITUDE:g} "
                 f"(scale the data, e.g. to [-1, 1]). Received: values up to {peak:g}"
             )
+        check_image_range(arr)
         if (batch_size or 32) < d_steps:
             raise ValueError(
                 f"Invalid value for argument `batch_size`: expected at least d_steps={d_steps} "

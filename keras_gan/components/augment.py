@@ -5,7 +5,7 @@ the D phase and in the G phase (inside `gan.combined`: G -> augment -> D), so
 G is trained through them and D never sees un-augmented data. Every transform
 is differentiable in the image. Randomness comes from the layer's own
 `keras.random.SeedGenerator` (saved with the model) and stateless ops, so the
-layer works under XLA and tf.distribute (KERAS3_GAN_NOTES: "XLA").
+layer works under XLA and tf.distribute (docs/design.md, "Noise per replica").
 
 Policies, as in the paper's code:
 
@@ -41,8 +41,8 @@ def _parse_policy(policy):
 
 
 def _replica_seed(seed_generator):
-    # A SeedGenerator alone gives every replica the same numbers
-    # (KERAS3_GAN_NOTES: "tf.distribute", keras#20611): fold in the replica id.
+    # A SeedGenerator's state is not per replica, so alone it gives every replica the same
+    # numbers (keras-team/keras#20611; docs/design.md, "Noise per replica"): fold in the replica id.
     context = tf.distribute.get_replica_context()
     replica_id = 0 if context is None else context.replica_id_in_sync_group
     return _random.fold_in(seed_generator.next(), replica_id)

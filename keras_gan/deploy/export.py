@@ -2,8 +2,8 @@
 
 The export holds only G (the EMA copy when the GAN keeps one) and these
 signatures, every input and output named and float32 at the boundary even for
-a model trained under `mixed_float16` (KERAS3_GAN_NOTES: "Export / TF Serving":
-`model.export` would give DT_HALF):
+a model trained under `mixed_float16`, where `model.export` would give float16
+inputs and outputs (docs/design.md, "Float32 at the export boundary"):
 
 ==========================  ==============================  =====================
 signature                   inputs                          outputs
@@ -391,7 +391,7 @@ def _build_image_to_image_archive(generator, input_shape, pixel_range):
     dtype = generator.inputs[0].dtype
 
     def run(images):
-        # Cast: a mixed_float16 G may compute in float16 inside (KERAS3_GAN_NOTES: "Export").
+        # Cast: a mixed_float16 G may compute in float16 inside (docs/design.md, "Float32 at the export boundary").
         return tf.cast(generator(tf.cast(images, dtype), training=False), tf.float32)
 
     def decode(png):

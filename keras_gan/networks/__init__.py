@@ -2,7 +2,7 @@
 
 Every discriminator outputs logits (no sigmoid) from a float32 layer, and every
 generator's last activation is float32, so both stay float32 at the model
-boundary under a mixed-precision policy (KERAS3_GAN_NOTES: "Mixed precision").
+boundary under a mixed-precision policy (docs/design.md, "Float32 at the boundaries").
 """
 
 import math

@@ -2,13 +2,15 @@
 a guard against non-finite losses.
 
 Files are written only on the chief worker (Keras 3 callbacks have no chief
-logic: KERAS3_GAN_NOTES, "tf.distribute"), always through a temporary file
+logic, so every worker would write: docs/design.md, "Only the chief writes"), always through a temporary file
 and a rename, so a crash never leaves a half-written file. Resuming a run
 after a crash: `keras_gan.resume.ResumableTraining`.
 """
 
 import math
 import os
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -80,7 +82,7 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class AtomicCheckpoint(keras.callbacks.Callback):
-    """Saves the whole GAN (G, D, both optimizers) to a `.keras` file every epoch.
+    """Saves the whole GAN (G, D, both optimizers) to a `.keras` file at epoch ends.
 
     The file is written next to the target under a temporary name and renamed
     into place, so a crash mid-save never leaves a half-written checkpoint and
@@ -88,6 +90,9 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
     Args:
         path: target file, ending in `.keras`.
+        save_interval: seconds; an epoch end closer than this to the last
+            save is skipped (the last epoch of `fit` is always saved). None
+            saves every epoch.
 
     Example:
 
@@ -96,16 +101,25 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, path):
+    def __init__(self, path, save_interval=None):
         super().__init__()
         if not str(path).endswith(".keras"):
             raise ValueError(
                 f"Invalid value for argument `path`: expected a file name ending in .keras. Received: path={path!r}"
             )
+        if save_interval is not None and not (isinstance(save_interval, (int, float))
+                                              and not isinstance(save_interval, bool) and save_interval >= 0):
+            raise ValueError("Invalid value for argument `save_interval`: expected a non-negative number of "
+                             f"seconds or None. Received: save_interval={save_interval!r}")
         self.path = str(path)
+        self.save_interval = save_interval
+        self._last_save = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
         if not is_chief():
+            return
+        last = self.params is not None and epoch + 1 == self.params.get("epochs")
+        if not last and self.save_interval is not None and time.monotonic() - self._last_save < self.save_interval:
             return
         problem = non_finite_state(self.model, logs)
         if problem:
@@ -113,6 +127,97 @@ class AtomicCheckpoint(keras.callbacks.Callback):
             warnings.warn(f"AtomicCheckpoint: not saving epoch {epoch + 1}: {problem}.", stacklevel=2)
             return
         save_atomic(self.model, self.path)
+        self._last_save = time.monotonic()
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class RunProgress(keras.callbacks.Callback):
+    """One progress line for the whole run: epochs done of the total, the losses, elapsed time and ETA.
+
+    Use it with `fit(..., verbose=0)` in place of Keras' bar per epoch. On a
+    terminal the line is redrawn in place (at most every `interval`
+    seconds); otherwise a line is printed every `interval` seconds and at
+    the end. The ETA comes from the pace of this process, so a resumed run
+    estimates from its own steps.
+
+    Args:
+        epochs: the run's total epochs (across resumed `fit` calls).
+        interval: seconds between updates (default 0.5 on a terminal, 30 otherwise).
+        stream: where to write (default `sys.stdout`).
+
+    Example:
+
+    ```python
+    gan.fit(ds, epochs=10, verbose=0, callbacks=[keras_gan.callbacks.RunProgress(10)])
+    ```
+    """
+
+    def __init__(self, epochs, interval=None, stream=None):
+        super().__init__()
+        self.epochs = epochs
+        self.stream = stream or sys.stdout
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.interval = interval if interval is not None else (0.5 if self._tty else 30.0)
+        self._start = None
+        self._pace_from = None  # (time, epochs done) at the first batch end: compiling is not pace
+        self._shown = None
+        self._epoch = 0
+        self._logs = {}
+
+    def _done(self, batch):
+        steps = (self.params or {}).get("steps") or 1
+        offset = getattr(self.model, "_resumed_batch_offset", 0) or 0
+        # A resumed epoch's fit runs only its remaining steps: count from where it restarted.
+        return self._epoch + min(1.0, (offset + batch) / (steps + offset))
+
+    def on_train_begin(self, logs=None):
+        if self._start is None:
+            self._start = time.monotonic()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._logs = logs or self._logs
+        if self._pace_from is None:
+            self._pace_from = (time.monotonic(), self._done(batch + 1))
+        if self._shown is None or time.monotonic() - self._shown >= self.interval:
+            self._show(self._done(batch + 1))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._logs = logs or self._logs
+        if epoch + 1 == self.epochs or self._shown is None or time.monotonic() - self._shown >= self.interval:
+            self._show(epoch + 1.0, end=epoch + 1 == self.epochs)
+
+    def _show(self, done, end=False):
+        if not is_chief():
+            return
+        now = time.monotonic()
+        self._shown = now
+        elapsed = now - self._start
+        eta = ""
+        if self._pace_from is not None and not end:
+            since, done_then = now - self._pace_from[0], done - self._pace_from[1]
+            if since > 1.0 and done_then > 0:
+                eta = f"ETA {_duration((self.epochs - done) * since / done_then)}"
+        width = 20
+        filled = int(width * done / self.epochs)
+        bar = "=" * filled + (">" if filled < width else "") + " " * max(0, width - filled - 1)
+        losses = " ".join(f"{k} {float(np.ravel(v)[0]):.3f}" for k, v in sorted(self._logs.items())
+                          if k in ("d_loss", "g_loss"))
+        line = (f"epoch {int(done)}/{self.epochs} [{bar}] {losses} {_duration(elapsed)} elapsed"
+                f"{', ' + eta if eta else ''}")
+        if self._tty:
+            self.stream.write("\r" + line.ljust(getattr(self, "_width", 0)) + ("\n" if end else ""))
+            self._width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 class CSVLog(keras.callbacks.Callback):

@@ -4,7 +4,7 @@ Build and compile the GAN inside `strategy.scope()`, then call plain `fit`:
 `GAN.compile` builds both optimizers there, `GAN.sample_noise` gives every
 replica its own noise and the losses are divided by the replica count.
 
-Keras 3 callbacks have no chief logic (KERAS3_GAN_NOTES: "tf.distribute"):
+Keras 3 callbacks have no chief logic, so every worker would write (docs/design.md, "Only the chief writes"):
 anything that writes files (checkpoints, exports, sample grids) asks
 `is_chief()` first.
 """

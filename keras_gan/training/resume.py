@@ -1,7 +1,9 @@
 """Resuming GAN training after a crash: `SeededEpochs`, `ResumableTraining`, `fit`.
 
-`ResumableTraining` saves the whole training state into a folder at every
-epoch end (and every `save_every` steps): G, D, the EMA copy of G, both
+`ResumableTraining` saves the whole training state into a folder at epoch
+ends (every epoch end, or at most once every `save_interval` seconds and at
+the last epoch), every `save_every` steps, and when `fit` is stopped by
+SIGINT or SIGTERM (`keras_gan.resume.fit`): G, D, the EMA copy of G, both
 optimizers' state, the noise seed generators and the networks' own (dropout),
 CycleGAN's image pools (all through `save_weights`), and, in `progress.json`,
 the epoch, the position within it and the epoch's running loss means. At the start of `fit` it restores the
@@ -22,6 +24,9 @@ it, then older weight files are deleted. A kill at any moment leaves
 import inspect
 import json
 import os
+import signal
+import threading
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -176,10 +181,27 @@ def load_progress(directory):
     return progress
 
 
+class TrainingInterrupted(Exception):
+    """`keras_gan.resume.fit` stopped on SIGINT (Ctrl-C) or SIGTERM after saving the state.
+
+    Attributes:
+        signal_number: the signal received.
+        epoch: the epoch (0-based) the state was saved in.
+        batch: batches of that epoch done (the state resumes after them).
+    """
+
+    def __init__(self, signal_number, epoch, batch):
+        self.signal_number, self.epoch, self.batch = signal_number, epoch, batch
+        name = signal.Signals(signal_number).name
+        super().__init__(f"stopped by {name} at epoch {epoch + 1}, batch {batch}: the state is saved")
+
+
 class ResumableTraining(keras.callbacks.Callback):
     """Saves the training state during `fit`; restores it when `fit` starts again.
 
-    Saved, at every epoch end and every `save_every` steps: G, D, the EMA
+    Saved at epoch ends (each one, or with `save_interval` the first epoch
+    end at least that many seconds after the last save, and always the last
+    epoch of `fit`) and every `save_every` steps: G, D, the EMA
     copy of G, both optimizers' state, the noise seed generators, the epoch
     counter, the position within the epoch and the epoch's running loss
     means. When a saved state exists at the start of `fit`, it is loaded
@@ -204,6 +226,10 @@ class ResumableTraining(keras.callbacks.Callback):
         config: a JSON-able dict stored with the state (e.g. the command
             line), read back by `load_progress` to refuse resuming a
             different run.
+        save_interval: seconds; epoch ends closer than this to the last
+            save are not saved (the last epoch always is). None saves every
+            epoch end. A crash then loses at most the epochs since the last
+            save, which the rerun trains again.
 
     Example:
 
@@ -216,11 +242,19 @@ class ResumableTraining(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, directory, save_every=None, config=None):
+    def __init__(self, directory, save_every=None, config=None, save_interval=None):
         super().__init__()
         self.directory = os.fspath(directory)
         self.save_every = None if save_every is None else check_positive_int("save_every", save_every)
+        if save_interval is not None and not (isinstance(save_interval, (int, float))
+                                              and not isinstance(save_interval, bool) and save_interval >= 0):
+            raise ValueError("Invalid value for argument `save_interval`: expected a non-negative number of "
+                             f"seconds or None. Received: save_interval={save_interval!r}")
+        self.save_interval = save_interval
         self.config = config
+        # A signal number set by `fit`'s SIGINT/SIGTERM handler: save at the next batch end and stop.
+        self.interrupt = None
+        self._last_save = time.monotonic()
         self.restored = None
         # Batches of the current epoch done before this fit call (set by `fit`).
         self.batch_offset = 0
@@ -261,6 +295,7 @@ class ResumableTraining(keras.callbacks.Callback):
         for old in self._checkpoint_files():
             if old != name:
                 os.remove(os.path.join(self.directory, old))
+        self._last_save = time.monotonic()
         return path
 
     # --------------------------------------------------------------- restoring
@@ -326,6 +361,10 @@ class ResumableTraining(keras.callbacks.Callback):
         self._metric_state = None
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.interrupt is not None:
+            done = self.batch_offset + batch + 1
+            self.save(self._epoch, done, logs)
+            raise TrainingInterrupted(self.interrupt, self._epoch, done)
         if self.save_every is None:
             return
         done = self.batch_offset + batch + 1
@@ -337,7 +376,12 @@ class ResumableTraining(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.batch_offset = 0
         self.model._resumed_batch_offset = 0
-        self.save(epoch + 1, 0, logs)
+        last = self.params is not None and epoch + 1 == self.params.get("epochs")
+        due = self.save_interval is None or time.monotonic() - self._last_save >= self.save_interval
+        if last or due or self.interrupt is not None:
+            self.save(epoch + 1, 0, logs)
+        if self.interrupt is not None:
+            raise TrainingInterrupted(self.interrupt, epoch + 1, 0)
 
     def on_train_end(self, logs=None):
         if self._restored_here:
@@ -353,11 +397,47 @@ def _fit_reads_initial_epoch():
     return "self._initial_epoch or initial_epoch" in inspect.getsource(trainer_fit)
 
 
-def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=None, **kwargs):
+class _StopOnSignals:
+    """Within the block, SIGINT and SIGTERM ask `resumable` to save and stop (main thread only).
+
+    A second signal acts as it would without the block (Ctrl-C twice stops at once).
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, resumable):
+        self.resumable = resumable
+        self._previous = None
+
+    def _handle(self, signal_number, frame):
+        self.resumable.interrupt = signal_number
+        self._restore()
+
+    def _restore(self):
+        if self._previous:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+            self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.getsignal(sig) for sig in self._SIGNALS}
+            for sig in self._SIGNALS:
+                signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        self._restore()
+        return False
+
+
+def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=None, save_interval=None,
+        **kwargs):
     """Trains `gan` on `data` for `epochs`, resuming exactly from `directory` after a crash.
 
     Rerunning the same call after a kill continues from the last saved
-    point (epoch end or every `save_every` steps) with the same G, D, EMA
+    point (an epoch end, every `save_every` steps, or the moment SIGINT or
+    SIGTERM stopped it) with the same G, D, EMA
     copy, optimizers' state, noise generator state and position in the data:
     with a deterministic configuration (no XLA), the final weights equal
     those of an uninterrupted run. A run already complete returns at once.
@@ -371,10 +451,16 @@ def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=No
         callbacks: more callbacks (`CSVLog`, `SampleGrid`, ...); the
             `ResumableTraining` callback is appended last.
         config: JSON-able dict stored with the state (see `load_progress`).
+        save_interval: seconds between epoch-end saves (see
+            `ResumableTraining`); None saves every epoch end.
         **kwargs: passed to `GAN.fit` (`verbose`, ...).
 
     Returns:
         The `History` of the last `fit` call, or None if there was nothing to do.
+
+    Raises:
+        TrainingInterrupted: on SIGINT (Ctrl-C) or SIGTERM, after saving the
+            state at the end of the current batch; rerunning continues there.
 
     Example:
 
@@ -393,7 +479,7 @@ def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=No
     for bad in ("initial_epoch", "steps_per_epoch", "x", "y", "batch_size"):
         if bad in kwargs:
             raise ValueError(f"Invalid argument `{bad}` for keras_gan.resume.fit: it comes from `data` and the saved state.")
-    resumable = ResumableTraining(directory, save_every, config)
+    resumable = ResumableTraining(directory, save_every, config, save_interval=save_interval)
     resumable.set_model(gan)
     progress = resumable.restore()
     epoch, batch = (progress["epoch"], progress["batch"]) if progress else (0, 0)
@@ -404,6 +490,11 @@ def fit(gan, data, epochs, directory, save_every=None, callbacks=None, config=No
         print(f"keras-gan: resuming from {directory} at {where}" if epoch < epochs
               else f"keras-gan: {directory} holds a completed run of {epoch} epochs")
     callbacks = list(callbacks or []) + [resumable]
+    with _StopOnSignals(resumable):
+        return _fit_from(gan, data, epoch, batch, epochs, progress, resumable, callbacks, kwargs)
+
+
+def _fit_from(gan, data, epoch, batch, epochs, progress, resumable, callbacks, kwargs):
     history = None
     if batch and epoch < epochs:
         # Finish the interrupted epoch: its remaining batches, in the same order.
