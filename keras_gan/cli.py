@@ -834,17 +834,22 @@ def cmd_export(args):
 
 # ------------------------------------------------------------ serving-config
 def cmd_serving_config(args):
-    from keras_gan.deploy.serving import model_config
+    from keras_gan.deploy.serving import exported_models, model_config
 
-    if not os.path.isdir(args.directory):
-        raise UsageError(f"DIR: expected a folder of exports (NAME/<version>/, as `keras-gan export --to "
-                         f"DIR/NAME` writes); received {args.directory!r}, "
-                         f"{'a file' if os.path.exists(args.directory) else 'which does not exist'}")
-    try:
-        text = model_config(args.directory, base_path=args.base_path)
-    except (FileNotFoundError, ValueError) as e:
-        raise UsageError(_one_line(e)) from None
-    sys.stdout.write(text)
+    directory = args.directory
+    writes = "NAME/<version>/saved_model.pb, as `keras-gan export --to DIR/NAME` writes"
+    if not os.path.isdir(directory):
+        raise UsageError(f"DIR: expected a folder of exports ({writes}); received {directory!r}, "
+                         f"{'a file' if os.path.exists(directory) else 'which does not exist'}")
+    if not exported_models(directory):
+        if os.path.isfile(os.path.join(directory, "saved_model.pb")):
+            raise UsageError(f"DIR: {directory!r} is one version of one export: pass the folder two levels "
+                             f"up, which holds one folder per model ({writes})")
+        if exported_models(os.path.join(directory, os.pardir)).get(os.path.basename(os.path.normpath(directory))):
+            raise UsageError(f"DIR: {directory!r} is one model's export (its version folders): pass its "
+                             f"parent folder, which holds one folder per model ({writes})")
+        raise UsageError(f"DIR: {directory!r} holds no exports ({writes})")
+    sys.stdout.write(model_config(directory, base_path=args.base_path))
     return 0
 
 
