@@ -810,9 +810,9 @@ def cmd_export(args):
 
     path = args.checkpoint
     if os.path.isdir(path):
-        raise UsageError(f"--checkpoint: {path!r} is a folder (an export is already a SavedModel: serve it "
-                         f"as it is); `keras-gan export` takes a model.keras or generator.keras from "
-                         "`keras-gan train`")
+        raise UsageError(f"--checkpoint: {path!r} is a folder, e.g. an export (already a SavedModel: "
+                         "`keras-gan serving-config` lists exports for TF Serving); `keras-gan export` "
+                         "takes a model.keras or generator.keras from `keras-gan train`")
     if not os.path.isfile(path):
         raise UsageError(f"--checkpoint: no such file: {path!r}")
     model, kind, words = _load_keras(path, "--checkpoint")

@@ -4,9 +4,9 @@ The artefacts (run folders of `keras-gan train`, their exports, a foreign
 `.keras` file and a foreign SavedModel) are built once for the module, with
 `keras_gan.cli.main` in this process (the same files the command writes) or
 the Python API where the CLI has no small enough setting. The cells run as
-`keras-gan` command lines in subprocesses: all the cells of a subcommand in
-one `tests/_cli_driver.py` process (TensorFlow's start-up paid once, not per
-cell), plus a few through the installed `keras-gan` console script itself.
+`keras-gan` command lines in subprocesses: many cells per
+`tests/_cli_driver.py` process (TensorFlow's 3-5 s start-up paid twice, not
+per cell), plus two through the installed `keras-gan` console script itself.
 
 A cell either exits 0 and its output is checked (files written, PNGs that
 decode at the expected size, exports with their signatures), or exits 2
@@ -298,32 +298,36 @@ def _env():
     return env
 
 
+# The cells in two driver processes of about equal work, run side by side (two cores).
+DRIVERS = (("export",), ("sample", "serving-config", "train"))
+
+
 @pytest.fixture(scope="module")
 def results(art):
-    """Runs every cell: one driver subprocess per subcommand, all started at once."""
-    outs, runs = {}, {}
-    for command, cells in CELLS.items():
-        argvs = []
+    """Runs every cell, in the `DRIVERS` subprocesses."""
+    outs, runs = {}, []
+    for group in DRIVERS:
+        cells, argvs = [c for command in group for c in CELLS[command]], []
         for i, cell in enumerate(cells):
-            out = os.path.join(art["root"], "cells", command, f"{i:03d}")
-            out += ".png" if command == "sample" else ""
+            out = os.path.join(art["root"], "cells", cell.command, f"{i:03d}")
+            out += ".png" if cell.command == "sample" else ""
             os.makedirs(os.path.dirname(out), exist_ok=True)
             outs[repr(cell)] = out
             argvs.append(cell.argv(art, out))
-        cells_path = os.path.join(art["root"], f"{command}-cells.json")
+        name = "-".join(group)
+        cells_path, results_path = (os.path.join(art["root"], f"{name}-{what}.json") for what in ("cells", "results"))
         with open(cells_path, "w") as f:
             json.dump(argvs, f)
-        results_path = os.path.join(art["root"], f"{command}-results.json")
-        runs[command] = (subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "_cli_driver.py"),
-                                           cells_path, results_path], env=_env(),
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-                         results_path)
+        process = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "_cli_driver.py"), cells_path,
+                                    results_path], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        runs.append((cells, process, results_path))
     found = {}
-    for command, (process, results_path) in runs.items():
-        _, stderr = process.communicate(timeout=900)
+    for cells, process, results_path in runs:
+        _, stderr = process.communicate(timeout=1200)
         assert process.returncode == 0, stderr
         with open(results_path) as f:
-            for cell, result in zip(CELLS[command], json.load(f)):
+            for cell, result in zip(cells, json.load(f)):
                 found[repr(cell)] = (result, outs[repr(cell)])
     return found
 
@@ -363,6 +367,33 @@ def test_the_console_script_behaves_as_the_cells(argv, refusal, art, tmp_path):
     result = {"argv": args, "code": completed.returncode, "stdout": completed.stdout, "stderr": completed.stderr}
     check = None if refusal else check_translation(8, (8, 8, 1))
     assert_cell(Cell(args[0], "console", argv, check, refusal), art, result, out)
+
+
+# ------------------------------------------------------------- toy pictures
+@pytest.mark.parametrize("kind", TOYS)
+def test_toy_runs_draw_g_samples_from_fixed_noise_over_the_target(kind, art):
+    import tensorflow as tf
+
+    import keras_gan
+
+    run = artefact(art, kind, "run")
+    gan = keras_gan.load_gan(os.path.join(run, "model.keras"), compile=False)
+    z = tf.random.stateless_normal((cli.TOY_PICTURE_SAMPLES, gan.latent_dim), seed=[0, 0])  # --seed 0
+    expected = plots.toy_picture(gan.generate_from_noise(z), plots.toy_target(kind))
+    np.testing.assert_array_equal(_png(os.path.join(run, "samples", "epoch_001.png"))[2], expected)
+
+
+def test_toy_run_pictures_go_to_tensorboard(art):
+    import tensorflow as tf
+
+    folder = os.path.join(artefact(art, "ring_2d", "run"), "tensorboard")
+    tags = set()
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            if "tfevents" in name:
+                for event in tf.compat.v1.train.summary_iterator(os.path.join(directory, name)):
+                    tags.update((v.tag, event.step) for v in event.summary.value)
+    assert ("samples", 1) in tags
 
 
 # ------------------------------------------------------------- the Python API
