@@ -662,7 +662,7 @@ def _run_target(path):
 
     try:
         progress = resume.load_progress(os.path.join(os.path.dirname(os.path.abspath(path)), "resume"))
-    except Exception:  # a damaged or foreign resume folder: draw the samples alone
+    except (OSError, ValueError):  # a damaged resume folder: draw the samples alone
         return None
     return plots.toy_target(((progress or {}).get("config") or {}).get("dataset"))
 

@@ -104,9 +104,9 @@ class ExportedGenerator:
         if (z_shape is None or z_shape.rank != 2 or z_shape[1] is None
                 or not isinstance(outputs, dict) or "images" not in outputs):
             raise ValueError(
-                f"The SavedModel at {self.path!r}: expected a generator exported by "
-                f"keras_gan.export_generator (`serving_default` from input `z` to output `images`); "
-                f"found {_found(inputs)}."
+                f"The SavedModel at {self.path!r}: expected a `serving_default` signature from "
+                f"input `z` (n, latent_dim) to output `images`, as keras_gan.export_generator "
+                f"writes; found {_found(inputs)}."
             )
         self.latent_dim = int(z_shape[1])
         self.conditional = "label" in inputs
@@ -332,9 +332,8 @@ class ExportedImageToImage:
             if "serving_default" in self.signatures else {}
         if "images" not in inputs:
             raise ValueError(
-                f"The SavedModel at {self.path!r}: expected an image-to-image generator exported by "
-                f"keras_gan.export_image_to_image (`serving_default` from input `images`); "
-                f"found {_found(inputs)}."
+                f"The SavedModel at {self.path!r}: expected a `serving_default` signature with "
+                f"input `images`, as keras_gan.export_image_to_image writes; found {_found(inputs)}."
             )
         metadata = _metadata(self.path)
         self.input_shape = tuple(inputs["images"].shape[1:])
