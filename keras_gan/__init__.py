@@ -19,7 +19,7 @@ Every module is also importable under its short public name, e.g.
 import sys as _sys
 
 from keras_gan import data, networks, evaluation
-from keras_gan.data import images
+from keras_gan.data import images, plots
 from keras_gan.components import (
     augment, codes, ema, feature_matching, layers, losses, penalties, pool, spectral_norm, terms,
 )
@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 
 # `import keras_gan.losses` (and `from keras_gan.gan import GAN`) keep working:
 # each public module is registered under its short name too.
-for _module in (images, augment, codes, ema, feature_matching, layers, losses, penalties, pool,
+for _module in (images, plots, augment, codes, ema, feature_matching, layers, losses, penalties, pool,
                 spectral_norm, terms, adversarial, cyclegan, gan, image_to_image, pix2pix, rejection,
                 callbacks, distribute, resume, saving, export, inference, serving):
     _sys.modules.setdefault(f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}", _module)
@@ -47,5 +47,5 @@ del _module
 __all__ = ["GAN", "Pix2Pix", "CycleGAN", "load_gan", "export_generator", "load_generator",
            "__version__", "augment", "callbacks", "codes", "data", "distribute", "evaluation",
            "export", "feature_matching", "image_to_image", "images", "inference", "layers",
-           "losses", "networks", "penalties", "pool", "rejection", "resume", "saving", "serving",
+           "losses", "networks", "penalties", "plots", "pool", "rejection", "resume", "saving", "serving",
            "spectral_norm", "terms", "ema"]

@@ -13,6 +13,8 @@ IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
 TOY_DATASETS = ("gaussian_1d", "ring_2d", "grid_2d")
 # Datasets that yield (x, y) with y in [0, 10): usable with --conditional.
 LABELLED_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+# Samples in the picture of a toy model (`train`'s samples/ and `sample`): a scatter or histogram.
+TOY_PICTURE_SAMPLES = 1000
 
 
 class UsageError(Exception):
@@ -84,9 +86,10 @@ def _add_train(sub):
         help="train a GAN (default: the MLP GAN on scikit-learn's 8x8 digits, a few minutes on 2 CPU cores)",
         description=(
             "Train a GAN with Keras's fit(). Writes under --out: samples/epoch_NNN.png (a grid from "
-            "the same fixed noise every --sample-every epochs and at the last), log.csv (a row per "
-            "epoch), model.keras (the whole GAN, both optimizers) and the resume state (saved "
-            "atomically at most every --save-interval seconds, at the end and on Ctrl-C/SIGTERM), "
+            "the same fixed noise every --sample-every epochs and at the last; for toy data a scatter "
+            "(2D) of G's samples over the mixture's modes or a histogram (1D) over the target density), "
+            "log.csv (a row per epoch), model.keras (the whole GAN, both optimizers) and the resume state "
+            "(saved atomically at most every --save-interval seconds, at the end and on Ctrl-C/SIGTERM), "
             "generator.keras, and tensorboard/ with --tensorboard. Rerunning the same command "
             "continues from the last save."
         ),
@@ -184,14 +187,26 @@ def _add_train(sub):
 def _add_sample(sub):
     p = sub.add_parser(
         "sample",
-        help="write a PNG grid of samples from a trained model",
-        description="Generate samples from a .keras GAN checkpoint or generator and write a PNG grid.",
+        help="write a PNG of samples (or translations) from a trained model",
+        description=(
+            "Draw from a trained model into a PNG: a grid of images from a GAN; a scatter (2D) or "
+            "histogram (1D) of samples from a toy GAN, over the target when --model sits in its run "
+            "folder; from a Pix2Pix or CycleGAN, a grid of input | output rows translating "
+            "--input-folder's images or the digits demo inputs."
+        ),
     )
     p.add_argument("--model", required=True,
-                   help="a model.keras (GAN) or generator.keras from `keras-gan train`, or an exported "
-                        "SavedModel directory (saved_models/NAME: its latest version, or NAME/VERSION)")
-    p.add_argument("--n", type=_positive_int, default=64, help="number of samples (default: 64)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+                   help="a model.keras or generator.keras from `keras-gan train` (a GAN, Pix2Pix or "
+                        "CycleGAN), or an exported SavedModel directory (saved_models/NAME: its latest "
+                        "version, or NAME/VERSION)")
+    p.add_argument("--n", type=_positive_int, default=None,
+                   help=f"number of samples (default: 64, {TOY_PICTURE_SAMPLES} for toy data), or of "
+                        "inputs to translate (default: 8)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed of a GAN (default: 0)")
+    p.add_argument("--input-folder", metavar="DIR", default=None,
+                   help="image-to-image models: translate the images in DIR, first --n by name, resized "
+                        "to the model's input (default: the digits demo inputs of `keras-gan train "
+                        "--task pix2pix|cyclegan`)")
     p.add_argument("--out", default="grid.png", help="output PNG (default: grid.png)")
     p.set_defaults(func=cmd_sample)
 
@@ -404,8 +419,7 @@ def _train_gan(args):
     directory, data, config = _resume_setup(args, out, dataset)
     callbacks = [
         gan_callbacks.TerminateOnNonFinite(),
-        gan_callbacks.SampleGrid(os.path.join(out, "samples"), seed=args.seed, tensorboard_dir=tb_dir,
-                                 every=_sample_every(args, epochs)),
+        _sample_pictures(out, args, shape, tb_dir, every=_sample_every(args, epochs)),
         gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras"), save_interval=args.save_interval),
     ]
     if is_chief():
@@ -430,6 +444,18 @@ def _train_gan(args):
 
             print(f"keras-gan: exported the generator to {export_generator(gan, args.export_to)}")
     return 0
+
+
+def _sample_pictures(out, args, sample_shape, tensorboard_dir, every=1):
+    """The callback drawing `samples/epoch_NNN.png`: an image grid, or for toy data a scatter
+    (2D) or histogram (1D) of G's samples over the target (`keras_gan.plots`)."""
+    from keras_gan.data import plots
+    from keras_gan.training import callbacks as gan_callbacks
+
+    toy = len(sample_shape) == 1
+    return gan_callbacks.SampleGrid(os.path.join(out, "samples"), n=TOY_PICTURE_SAMPLES if toy else 64,
+                                    seed=args.seed, tensorboard_dir=tensorboard_dir, every=every,
+                                    target=plots.toy_target(args.dataset) if toy else None)
 
 
 # Flags that must match for a rerun to continue a run (--epochs may grow), per --task.
@@ -631,45 +657,140 @@ def _report_toy(gan, dataset):
 
 
 # -------------------------------------------------------------------- sample
-def _load_sampler(path):
-    """Returns `generate(n, seed)` for a .keras GAN or generator."""
-    import keras
-    import tensorflow as tf
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# What `keras-gan sample` and `export` take, for the messages refusing anything else.
+_TAKES = ("a model.keras or generator.keras from `keras-gan train` (a GAN, Pix2Pix or CycleGAN), "
+          "or for `sample` an export from `keras-gan export`")
 
-    if not os.path.exists(path):
-        raise UsageError(f"--model: no such file or folder: {path!r}")
-    if os.path.isdir(path):
-        return _export_sampler(path)
-    if not path.endswith(".keras"):
-        raise UsageError(f"--model: expected a .keras file from `keras-gan train`, received {path!r}")
+
+def _shapes(tensors):
+    return [tuple(t.shape) for t in (tensors or [])]
+
+
+def _model_kind(model):
+    """What a loaded `.keras` model is to `sample` and `export`: `(kind, words)`.
+
+    `kind` is "gan" (a `keras_gan.GAN`), "translator" (a Pix2Pix or
+    CycleGAN), "generator" (noise, and a label when class-conditional, to
+    samples), "image_generator" (an image-to-image generator: one image in,
+    one image out), or None for anything else; `words` names it for messages.
+    """
+    from keras_gan.models.gan import GAN
+    from keras_gan.models.image_to_image import ImageToImageGAN
+
+    if isinstance(model, ImageToImageGAN):
+        return "translator", f"a {type(model).__name__} checkpoint"
+    if isinstance(model, GAN):
+        return "gan", "a GAN checkpoint"
+    ins, outs = _shapes(getattr(model, "inputs", None)), _shapes(getattr(model, "outputs", None))
+    if len(outs) == 1 and len(ins) == 1 and len(ins[0]) == 4 and len(outs[0]) == 4:
+        return "image_generator", "an image-to-image generator (a Pix2Pix or CycleGAN generator.keras)"
+    if (len(outs) == 1 and 1 <= len(ins) <= 2 and len(ins[0]) == 2 and ins[0][1]
+            and (len(ins) == 1 or len(ins[1]) <= 2)):
+        return "generator", "a generator"
+    mapping = f" mapping {ins[0] if len(ins) == 1 else ins} to {outs[0] if len(outs) == 1 else outs}" if ins else ""
+    return None, f"a {type(model).__name__}{mapping}, not a model from `keras-gan train`"
+
+
+def _load_keras(path, flag):
+    """`(model, kind, words)` of a `.keras` file given to `flag`, or a one-line UsageError."""
     from keras_gan.training.saving import load_model
 
     try:
         model = load_model(path, compile=False)
     except ValueError as e:
-        raise UsageError(f"--model: {e}") from None
-    if hasattr(model, "generate"):
-        return model.generate
-    latent_dim = model.input_shape[-1]
-
-    def generate(n, seed):
-        z = tf.random.stateless_normal((n, latent_dim), seed=[seed, 0])
-        return keras.ops.convert_to_numpy(model(z, training=False))
-
-    return generate
+        raise UsageError(f"{flag}: {_one_line(e)}") from None
+    return (model, *_model_kind(model))
 
 
-def _export_sampler(path):
-    """`generate(n, seed)` for an exported SavedModel: the same noise as a .keras GAN's."""
+class _Source:
+    """What `keras-gan sample` draws from: `generate(n, seed)` or `translate(images)`.
+
+    Attributes:
+        words: the model's kind for messages ("a Pix2Pix checkpoint").
+        generate: `generate(n, seed)` for models from noise, else None.
+        translate: `translate(images)` for image-to-image models, else None.
+        input_shape: `(H, W, C)` of `translate`'s inputs.
+        target: what toy samples are drawn over (`keras_gan.plots.toy_target`), or None.
+    """
+
+    def __init__(self, words, generate=None, translate=None, input_shape=None, target=None):
+        self.words, self.generate, self.translate = words, generate, translate
+        self.input_shape, self.target = input_shape, target
+
+
+def _in_batches(fn, array, batch_size=64):
+    import numpy as np
+
+    return np.concatenate([np.asarray(fn(array[i: i + batch_size]), "float32")
+                           for i in range(0, len(array), batch_size)])
+
+
+def _run_target(path):
+    """The toy target of the run folder holding `path` (its resume state names the dataset), or None."""
+    from keras_gan.data import plots
+    from keras_gan.training import resume
+
+    try:
+        progress = resume.load_progress(os.path.join(os.path.dirname(os.path.abspath(path)), "resume"))
+    except (OSError, ValueError):  # a damaged resume folder: draw the samples alone
+        return None
+    return plots.toy_target(((progress or {}).get("config") or {}).get("dataset"))
+
+
+def _load_source(path):
+    """The `_Source` of `keras-gan sample --model path`."""
+    import keras
     import numpy as np
     import tensorflow as tf
 
-    from keras_gan.deploy.inference import load_generator
+    if not os.path.exists(path):
+        raise UsageError(f"--model: no such file or folder: {path!r}")
+    if os.path.isdir(path):
+        return _export_source(path)
+    if not path.endswith(".keras"):
+        raise UsageError(f"--model: expected {_TAKES}; received {path!r}")
+    model, kind, words = _load_keras(path, "--model")
+    if kind is None:
+        raise UsageError(f"--model: {path} holds {words}: `keras-gan sample` takes {_TAKES}")
+    if kind == "translator":
+        from keras_gan.models.image_to_image import image_shape
+
+        return _Source(words, translate=model.translate, input_shape=image_shape(model.inference_generator))
+    if kind == "image_generator":
+        return _Source(words, translate=lambda x: _in_batches(
+            lambda b: keras.ops.convert_to_numpy(model(b, training=False)), x),
+            input_shape=_shapes(model.inputs)[0][1:])
+    target = _run_target(path)
+    if kind == "gan":
+        return _Source(words, generate=model.generate, target=target)
+    latent_dim = _shapes(model.inputs)[0][1]
+    embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+    num_classes = embeddings[0].input_dim if embeddings else 1
+
+    def generate(n, seed):
+        z = tf.random.stateless_normal((n, latent_dim), seed=[seed, 0])
+        # A conditional generator's classes cycle as in GAN.generate.
+        inputs = z if len(model.inputs) == 1 else [z, tf.constant(np.arange(n) % num_classes, tf.int32)]
+        return keras.ops.convert_to_numpy(model(inputs, training=False))
+
+    return _Source(words + " (generator.keras)", generate=generate, target=target)
+
+
+def _export_source(path):
+    """The `_Source` of an exported SavedModel: the same noise as a .keras GAN's."""
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_gan.deploy.inference import ExportedImageToImage, load_generator
 
     try:
         g = load_generator(path)
     except (FileNotFoundError, ValueError) as e:
-        raise UsageError(f"--model: {e}") from None
+        raise UsageError(f"--model: {_one_line(e)}") from None
+    if isinstance(g, ExportedImageToImage):
+        return _Source("an exported image-to-image generator", translate=lambda x: _in_batches(g, x),
+                       input_shape=g.input_shape)
 
     def generate(n, seed):
         z = tf.random.stateless_normal((n, g.latent_dim), seed=[seed, 0]).numpy()
@@ -677,57 +798,136 @@ def _export_sampler(path):
         labels = np.arange(n) % (g.num_classes or 1) if g.conditional else None
         return g(z, labels=labels)
 
-    return generate
+    return _Source("an exported generator", generate=generate)
 
 
-def cmd_export(args):
-    from keras_gan.deploy.export import export_generator, export_image_to_image
+def _translation_inputs(args, source):
+    """The images `keras-gan sample` translates: --input-folder's, or the digits demo inputs."""
+    import numpy as np
 
-    if not os.path.isfile(args.checkpoint):
-        raise UsageError(f"--checkpoint: no such file: {args.checkpoint!r}")
-    from keras_gan.training.saving import load_model
+    h, w, c = source.input_shape
+    n = args.n or 8
+    if args.input_folder:
+        return _read_images(args.input_folder, (h, w, c), n)
+    if c != 1 or h != w:
+        raise UsageError(
+            f"--model is {source.words} translating {h}x{w}x{c} images, and the default inputs (the digits "
+            f"demo of `keras-gan train --task pix2pix|cyclegan`) are square grey digits: pass "
+            f"--input-folder DIR of images to translate"
+        )
+    from keras_gan import data
 
-    try:
-        model = load_model(args.checkpoint, compile=False)
-    except ValueError as e:
-        raise UsageError(f"--checkpoint: {e}") from None
-    # A Pix2Pix/CycleGAN, or its generator (one image input), exports image to image.
-    export = export_image_to_image if _is_image_to_image(model) else export_generator
-    try:
-        path = export(model, args.to, version=args.version, overwrite=args.overwrite)
-    except FileExistsError as e:
-        raise UsageError(str(e)) from None
-    print(f"keras-gan: exported the generator to {path}")
-    return 0
-
-
-def _is_image_to_image(model):
-    if hasattr(model, "generator_ab") or hasattr(model, "l1_weight"):
-        return True
-    inputs = getattr(model, "inputs", None) or []
-    return not hasattr(model, "latent_dim") and len(inputs) == 1 and len(inputs[0].shape) == 4
+    inputs, _ = data.digits_translation_samples("edges", image_size=h)
+    return np.asarray(inputs[:n], "float32")
 
 
-def cmd_serving_config(args):
-    from keras_gan.deploy.serving import model_config
+def _read_images(folder, shape, n):
+    """The first `n` images of `folder` (sorted by name) as `(n, H, W, C)` floats in [-1, 1]."""
+    import numpy as np
+    from PIL import Image
 
-    try:
-        text = model_config(args.directory, base_path=args.base_path)
-    except FileNotFoundError as e:
-        raise UsageError(str(e)) from None
-    sys.stdout.write(text)
-    return 0
+    h, w, c = shape
+    if not os.path.isdir(folder):
+        raise UsageError(f"--input-folder: no such folder: {folder!r}")
+    if c not in (1, 3):
+        raise UsageError(f"--input-folder: the model takes {c}-channel images; image files give 1 (grey) or 3 (RGB)")
+    names = sorted(f for f in os.listdir(folder) if f.lower().endswith(_IMAGE_EXTENSIONS))[:n]
+    if not names:
+        raise UsageError(f"--input-folder: no images ({', '.join(_IMAGE_EXTENSIONS)}) in {folder!r}")
+    images = []
+    for name in names:
+        try:
+            with Image.open(os.path.join(folder, name)) as image:
+                image = image.convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR)
+        except OSError as e:
+            raise UsageError(f"--input-folder: cannot read {name!r} ({_one_line(e)})") from None
+        images.append(np.asarray(image, "float32").reshape(h, w, c) / 127.5 - 1.0)
+    return np.stack(images)
 
 
 def cmd_sample(args):
-    from keras_gan.data import images
+    from keras_gan.data import images, plots
 
-    samples = _load_sampler(args.model)(args.n, seed=args.seed)
+    source = _load_source(args.model)
+    if source.translate is not None:
+        from keras_gan.models.image_to_image import save_translation_grid
+
+        inputs = _translation_inputs(args, source)
+        save_translation_grid(inputs, source.translate(inputs), None, args.out)
+        print(f"keras-gan: wrote {args.out} ({len(inputs)} rows of input | output)")
+        return 0
+    if args.input_folder:
+        raise UsageError(f"--input-folder is for image-to-image models (Pix2Pix, CycleGAN); --model is "
+                         f"{source.words}, which generates from noise: drop --input-folder")
+    samples = source.generate(args.n or 64, seed=args.seed)
+    if samples.ndim == 2 and samples.shape[1] in (1, 2):
+        if args.n is None:  # a picture of toy samples needs more than a grid's 64
+            samples = source.generate(TOY_PICTURE_SAMPLES, seed=args.seed)
+        plots.save_toy_picture(samples, args.out, source.target)
+        drawn = "scatter" if samples.shape[1] == 2 else "histogram"
+        print(f"keras-gan: wrote {args.out} (a {drawn} of {len(samples)} samples)")
+        return 0
     if samples.ndim != 4:
-        raise UsageError(f"--model generates samples of shape {samples.shape[1:]}, not images: no grid to draw")
+        raise UsageError(f"--model is {source.words} of samples of shape {samples.shape[1:]}: neither "
+                         "images nor 1D/2D points, so there is no picture to draw")
     images.save_grid(samples, args.out)
-    print(f"keras-gan: wrote {args.out} ({args.n} samples)")
+    print(f"keras-gan: wrote {args.out} ({len(samples)} samples)")
     return 0
+
+
+# -------------------------------------------------------------------- export
+def cmd_export(args):
+    from keras_gan.deploy.export import export_generator, export_image_to_image
+
+    path = args.checkpoint
+    if os.path.isdir(path):
+        raise UsageError(f"--checkpoint: {path!r} is a folder, e.g. an export (already a SavedModel: "
+                         "`keras-gan serving-config` lists exports for TF Serving); `keras-gan export` "
+                         "takes a model.keras or generator.keras from `keras-gan train`")
+    if not os.path.isfile(path):
+        raise UsageError(f"--checkpoint: no such file: {path!r}")
+    model, kind, words = _load_keras(path, "--checkpoint")
+    if kind is None:
+        raise UsageError(f"--checkpoint: {path} holds {words}: `keras-gan export` takes a model.keras "
+                         "or generator.keras from `keras-gan train`")
+    export = export_image_to_image if kind in ("translator", "image_generator") else export_generator
+    try:
+        exported = export(model, args.to, version=args.version, overwrite=args.overwrite)
+    except FileExistsError:
+        raise UsageError(f"--version {args.version}: {os.path.join(args.to, str(args.version))} already "
+                         "exists: pass --overwrite to replace it, or omit --version to write the next "
+                         "version") from None
+    except ValueError as e:
+        raise UsageError(f"--checkpoint: {words} cannot be exported: {_one_line(e)}") from None
+    print(f"keras-gan: exported the generator to {exported}")
+    return 0
+
+
+# ------------------------------------------------------------ serving-config
+def cmd_serving_config(args):
+    from keras_gan.deploy.serving import exported_models, model_config
+
+    directory = args.directory
+    writes = "NAME/<version>/saved_model.pb, as `keras-gan export --to DIR/NAME` writes"
+    if not os.path.isdir(directory):
+        raise UsageError(f"DIR: expected a folder of exports ({writes}); received {directory!r}, "
+                         f"{'a file' if os.path.exists(directory) else 'which does not exist'}")
+    if not exported_models(directory):
+        if os.path.isfile(os.path.join(directory, "saved_model.pb")):
+            raise UsageError(f"DIR: {directory!r} is one version of one export: pass the folder two levels "
+                             f"up, which holds one folder per model ({writes})")
+        if exported_models(os.path.join(directory, os.pardir)).get(os.path.basename(os.path.normpath(directory))):
+            raise UsageError(f"DIR: {directory!r} is one model's export (its version folders): pass its "
+                             f"parent folder, which holds one folder per model ({writes})")
+        raise UsageError(f"DIR: {directory!r} holds no exports ({writes})")
+    sys.stdout.write(model_config(directory, base_path=args.base_path))
+    return 0
+
+
+def _one_line(error):
+    """The first line of an error's message: what `keras-gan` prints (Keras's can run to pages)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def main(argv=None):
@@ -737,9 +937,9 @@ def main(argv=None):
     try:
         return args.func(args)
     except UsageError as e:
-        parser.exit(EXIT_USAGE, f"keras-gan {args.command}: error: {e}\n")
+        parser.exit(EXIT_USAGE, f"keras-gan {args.command}: error: {_one_line(e)}\n")
     except (ValueError, RuntimeError) as e:
-        parser.exit(1, f"keras-gan {args.command}: error: {e}\n")
+        parser.exit(1, f"keras-gan {args.command}: error: {_one_line(e)}\n")
 
 
 if __name__ == "__main__":

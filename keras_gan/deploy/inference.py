@@ -36,6 +36,13 @@ def resolve_version_dir(path):
     ```
     """
     path = os.fspath(path)
+    if os.path.isfile(path):
+        hint = (" (a .keras model: load it with keras_gan.saving.load_model, or keras_gan.load_gan "
+                "for a whole GAN)" if path.endswith(".keras") else "")
+        raise ValueError(
+            f"Invalid value for argument `path`: expected an exported generator's base or version "
+            f"directory; found a file{hint}. Received: path={path!r}"
+        )
     if not os.path.isdir(path):
         raise FileNotFoundError(
             f"Invalid value for argument `path`: expected an exported generator's base "
@@ -87,8 +94,9 @@ class ExportedGenerator:
         _open_export(self, path)
         if "serving_default" not in self.signatures:
             raise ValueError(
-                f"The SavedModel at {self.path!r} has no `serving_default` signature: "
-                "it was not written by keras_gan.export_generator."
+                f"The SavedModel at {self.path!r}: expected a generator exported by "
+                f"keras_gan.export_generator; found no `serving_default` signature "
+                f"(signatures: {sorted(self.signatures)})."
             )
         inputs = self._inputs("serving_default")
         outputs = self.signatures["serving_default"].structured_outputs
@@ -96,9 +104,9 @@ class ExportedGenerator:
         if (z_shape is None or z_shape.rank != 2 or z_shape[1] is None
                 or not isinstance(outputs, dict) or "images" not in outputs):
             raise ValueError(
-                f"The SavedModel at {self.path!r}: expected a `serving_default` signature "
-                f"from input `z` (n, latent_dim) to output `images`, as keras_gan.export_generator "
-                f"writes. Received inputs {sorted(inputs)}"
+                f"The SavedModel at {self.path!r}: expected a `serving_default` signature from "
+                f"input `z` (n, latent_dim) to output `images`, as keras_gan.export_generator "
+                f"writes; found {_found(inputs)}."
             )
         self.latent_dim = int(z_shape[1])
         self.conditional = "label" in inputs
@@ -278,6 +286,18 @@ def _metadata(directory):
     return metadata
 
 
+def _found(inputs):
+    """What a SavedModel's `serving_default` inputs say it is, for messages."""
+    if "z" in inputs:
+        return "a generator from noise (input `z`): load it with load_generator or ExportedGenerator"
+    if "images" in inputs:
+        return ("an image-to-image generator (input `images`): load it with load_generator or "
+                "ExportedImageToImage")
+    if inputs:
+        return f"a SavedModel taking {sorted(inputs)}, not written by keras_gan"
+    return "a SavedModel without a `serving_default` signature, not written by keras_gan"
+
+
 def _load_saved_model(path):
     """`tf.saved_model.load(path)`, with one clear ValueError for a partial or damaged export."""
     try:
@@ -313,7 +333,7 @@ class ExportedImageToImage:
         if "images" not in inputs:
             raise ValueError(
                 f"The SavedModel at {self.path!r}: expected a `serving_default` signature with "
-                f"input `images`. Received inputs {sorted(inputs)}"
+                f"input `images`, as keras_gan.export_image_to_image writes; found {_found(inputs)}."
             )
         metadata = _metadata(self.path)
         self.input_shape = tuple(inputs["images"].shape[1:])

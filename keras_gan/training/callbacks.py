@@ -19,20 +19,29 @@ import keras
 
 from keras_gan.components import codes
 from keras_gan.data import images as images_module
+from keras_gan.data import plots
 from keras_gan.training.distribute import is_chief
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Writes a PNG grid of samples from the same fixed noise after every epoch.
+    """Writes a PNG of samples from the same fixed noise after every epoch.
+
+    Images are tiled into a grid; toy samples of shape `(n, 2)` are drawn as
+    a scatter over the target mixture's modes and `(n, 1)` as a histogram
+    over the target density (`keras_gan.plots.toy_picture`).
 
     Args:
         out_dir: folder for `epoch_001.png`, `epoch_002.png`, ...
-        n: number of samples in the grid. With an InfoGAN code
-            (`GAN(code_classifier=...)`) sample i has code `i % categories`.
+        n: number of samples in the grid (or the toy picture). With an
+            InfoGAN code (`GAN(code_classifier=...)`) sample i has code
+            `i % categories`.
         seed: seed of the fixed noise.
-        tensorboard_dir: if set, the grid is also logged there as an image
-            summary named `samples`.
+        tensorboard_dir: if set, the picture is also logged there as an
+            image summary named `samples`.
         every: write every N epochs (the last epoch of `fit` is always written).
+        target: toy samples only: the modes `(k, 2)` of a 2D mixture or
+            `(mean, std)` of a 1D Gaussian, drawn under the samples
+            (`keras_gan.plots.toy_target(name)` for the bundled toys).
 
     Example:
 
@@ -41,8 +50,9 @@ class SampleGrid(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, out_dir, n=64, seed=0, tensorboard_dir=None, every=1):
+    def __init__(self, out_dir, n=64, seed=0, tensorboard_dir=None, every=1, target=None):
         super().__init__()
+        self.target = target
         self.out_dir = out_dir
         self.n = n
         self.seed = seed
@@ -69,11 +79,14 @@ class SampleGrid(keras.callbacks.Callback):
         if not is_chief() or ((epoch + 1) % self.every and not last):
             return
         samples = self.model.generate_from_noise(self._noise())
-        if samples.ndim != 4:
-            return  # not images: nothing to tile
-        grid = images_module.make_grid(samples)
-        self.last_path = images_module.save_grid(
-            samples, os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png")
+        if samples.ndim == 4:
+            grid = images_module.make_grid(samples)
+        elif samples.ndim == 2 and samples.shape[1] in (1, 2):
+            grid = plots.toy_picture(samples, self.target)
+        else:
+            return  # neither images nor 1D/2D points: nothing to draw
+        self.last_path = images_module.write_atomic(
+            os.path.join(self.out_dir, f"epoch_{epoch + 1:03d}.png"), images_module.png_bytes(grid)
         )
         if self._writer is not None:
             with self._writer.as_default():

@@ -110,7 +110,9 @@ def load_gan(path, compile=True):
 
     model = load_model(path, compile=compile)
     if not isinstance(model, GAN):
-        raise _invalid(os.fspath(path), f"expected a file holding a keras_gan.GAN; it holds a "
-                                        f"{type(model).__name__} (a generator loads with "
-                                        "keras_gan.saving.load_model)")
+        if hasattr(model, "inference_generator"):
+            found = f"a keras_gan.{type(model).__name__} (an image-to-image model: it loads with keras_gan.saving.load_model)"
+        else:
+            found = f"a {type(model).__name__} (a generator loads with keras_gan.saving.load_model)"
+        raise _invalid(os.fspath(path), f"expected a file holding a keras_gan.GAN; found {found}")
     return model
