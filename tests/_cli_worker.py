@@ -11,8 +11,9 @@ its arguments. The options are this script's, not the command's:
   refuses to configure MultiWorkerMirroredStrategy's collective ops: the run
   fails unless the command creates its strategy before any other op.
 - `--dump-weights PATH`: after the command, saves to PATH (.npz) the trained
-  model's weights (`model_<i>`, every variable of the model in order) and its
-  inference generator's (`generator_<i>`), for comparisons across processes.
+  model's weights (`model_<i>`, every variable of the model in order), its
+  optimizers' (`optimizer_<i>`, D's then G's) and its inference generator's
+  (`generator_<i>`), for comparisons across processes.
 """
 
 import argparse
@@ -63,6 +64,8 @@ def main():
     if options.dump_weights and trained:
         model = trained[-1]
         arrays = {f"model_{i}": v.numpy() for i, v in enumerate(model.weights)}
+        optimizers = model.d_optimizer.variables + model.g_optimizer.variables
+        arrays.update({f"optimizer_{i}": v.numpy() for i, v in enumerate(optimizers)})
         arrays.update({f"generator_{i}": w for i, w in enumerate(model.inference_generator.get_weights())})
         np.savez(options.dump_weights, **arrays)
     return code
