@@ -259,12 +259,9 @@ def build_parser():
 def _load_data(args):
     from keras_gan import data
 
+    # The flags were checked by _check_gan_flags.
     if args.dataset == "folder":
-        if not args.image_folder:
-            raise UsageError("--dataset folder needs --image-folder PATH")
         return data.image_folder(args.image_folder, args.image_size, batch_size=args.batch_size, seed=args.seed)
-    if args.image_folder:
-        raise UsageError("--image-folder is only used with --dataset folder")
     return data.DATASETS[args.dataset](batch_size=args.batch_size, seed=args.seed)
 
 
@@ -368,19 +365,12 @@ def _fit_resumable(model, data, epochs, directory, args, callbacks, config, out)
     return None
 
 
-def _train_gan(args):
-    import keras
-
-    from keras_gan.training import callbacks as gan_callbacks
-    from keras_gan.training import resume
-    from keras_gan.training.distribute import is_chief, strategy_from_name
-    from keras_gan.models.gan import GAN
-
-    keras.utils.set_random_seed(args.seed)
-    out = args.out or os.path.join("runs", args.dataset)
-    dataset = _load_data(args)
-    shape = _sample_shape(dataset)
-    epochs = args.epochs or (300 if args.dataset == "digits" else 20)
+def _check_gan_flags(args):
+    """Checks the flags of `--task gan` without TensorFlow; returns `num_classes` (None or 10)."""
+    if args.dataset == "folder" and not args.image_folder:
+        raise UsageError("--dataset folder needs --image-folder PATH")
+    if args.image_folder and args.dataset != "folder":
+        raise UsageError("--image-folder is only used with --dataset folder")
     num_classes = None
     if args.conditional:
         if args.dataset not in LABELLED_DATASETS:
@@ -401,7 +391,26 @@ def _train_gan(args):
                          f"--info-weight {args.info_weight} without --categories")
     if args.info_weight is None:
         args.info_weight = 1.0  # also what the resume config of a run without a code holds
+    return num_classes
+
+
+def _train_gan(args):
+    import keras
+
+    from keras_gan.training import callbacks as gan_callbacks
+    from keras_gan.training import resume
+    from keras_gan.training.distribute import is_chief, strategy_from_name
+    from keras_gan.models.gan import GAN
+
+    num_classes = _check_gan_flags(args)
+    # First, before any TensorFlow op (seeding, data): MultiWorkerMirroredStrategy
+    # configures collective ops, which TensorFlow accepts only at program startup.
     strategy = strategy_from_name(args.strategy)
+    keras.utils.set_random_seed(args.seed)
+    out = args.out or os.path.join("runs", args.dataset)
+    dataset = _load_data(args)
+    shape = _sample_shape(dataset)
+    epochs = args.epochs or (300 if args.dataset == "digits" else 20)
     # Networks, GAN and optimizers are built in the strategy's scope; then plain fit.
     with strategy.scope():
         generator, discriminator = build_networks(shape, args.latent_dim, args.network, num_classes,
@@ -427,14 +436,9 @@ def _train_gan(args):
         callbacks.append(gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=not args.overwrite))
     if tb_dir and is_chief():  # Keras' own callbacks have no chief logic
         callbacks.append(keras.callbacks.TensorBoard(tb_dir, write_graph=False))
-    if data is None:  # distributed: epoch-level resume of the pipeline as it is
-        progress, verbose = _progress(args, epochs)
-        callbacks += progress + [resume.ResumableTraining(directory, config=config, save_interval=args.save_interval)]
-        gan.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=verbose)
-    else:
-        interrupted = _fit_resumable(gan, data, epochs, directory, args, callbacks, config, out)
-        if interrupted:
-            return interrupted
+    interrupted = _fit_resumable(gan, data, epochs, directory, args, callbacks, config, out)
+    if interrupted:
+        return interrupted
     if is_chief():
         gan_callbacks.save_atomic(gan.inference_generator, os.path.join(out, "generator.keras"))
         _report_toy(gan, args.dataset)
@@ -501,19 +505,14 @@ def _check_resume_config(args, out, flags):
 def _resume_setup(args, out, dataset):
     """`(directory, data, config)` of the resume state of `keras-gan train`.
 
-    On one device the data is held in memory as `SeededEpochs` (each epoch's
-    order fixed by --seed), so a rerun resumes exactly, mid-epoch included.
-    Under --strategy mirrored/multiworker `data` is None: the pipeline is left
-    as it is and only epoch ends are saved.
+    The data is held in memory as `SeededEpochs` (each epoch's order fixed
+    by --seed), so a rerun resumes exactly, mid-epoch included, under every
+    --strategy: the order is the same in every process, and `fit` splits
+    each global batch across the replicas the same way each time.
     """
     from keras_gan.training import resume
 
     directory, config, _ = _check_resume_config(args, out, _RUN_FLAGS)
-    if args.strategy != "default":
-        if args.save_every:
-            raise UsageError("--save-every needs --strategy default (mid-epoch resume replays "
-                             "the data order, which a distributed pipeline does not fix)")
-        return directory, None, config
     x, *y = _in_memory(dataset)
     return directory, resume.SeededEpochs(x, *y, batch_size=args.batch_size, seed=args.seed), config
 
@@ -575,9 +574,14 @@ def _train_image_to_image(args):
     from keras_gan.models.cyclegan import CycleGAN
     from keras_gan.models.image_to_image import save_translation_grid
     from keras_gan.pix2pix import Pix2Pix
+    from keras_gan.training.distribute import is_chief, strategy_from_name
 
-    if args.strategy != "default":
-        raise UsageError(f"--task {args.task} trains on one device; received --strategy {args.strategy}")
+    if args.dataset not in ("digits", "folder"):
+        raise UsageError(f"--task {args.task} trains on --dataset digits or folder; received --dataset {args.dataset}")
+    if args.dataset == "folder" and not args.image_folder:
+        raise UsageError("--dataset folder needs --image-folder PATH (holding A/ and B/)")
+    # First, before any TensorFlow op: see _train_gan.
+    strategy = strategy_from_name(args.strategy)
     for flag, value in (("--conditional", args.conditional), ("--categories", args.categories),
                         ("--info-weight", args.info_weight is not None)):
         if value:
@@ -602,23 +606,25 @@ def _train_image_to_image(args):
         return networks.unet_generator(a, b[-1], filters=filters, depth=depth, norm=norm, name=f"generator_{label}")
 
     n_layers = min(3, depth)
-    if paired:
-        model = Pix2Pix(unet(shape_a, shape_b, "ab"),
-                        networks.pix2pix_discriminator(shape_a, shape_b, filters=filters, n_layers=n_layers,
-                                                       norm=norm, spectral_norm=args.spectral_norm),
-                        seed=args.seed)
-    else:
-        model = CycleGAN(
-            unet(shape_a, shape_b, "ab"), unet(shape_b, shape_a, "ba"),
-            networks.patchgan_discriminator(shape_a, filters=filters, n_layers=n_layers, norm=norm,
-                                            spectral_norm=args.spectral_norm, name="discriminator_a"),
-            networks.patchgan_discriminator(shape_b, filters=filters, n_layers=n_layers, norm=norm,
-                                            spectral_norm=args.spectral_norm, name="discriminator_b"),
-            identity_weight=None if shape_a == shape_b else 0.0, seed=args.seed,
-        )
-    model.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-                  g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-                  jit_compile=bool(args.xla))
+    # Networks, model and optimizers are built in the strategy's scope; then plain fit.
+    with strategy.scope():
+        if paired:
+            model = Pix2Pix(unet(shape_a, shape_b, "ab"),
+                            networks.pix2pix_discriminator(shape_a, shape_b, filters=filters, n_layers=n_layers,
+                                                           norm=norm, spectral_norm=args.spectral_norm),
+                            seed=args.seed)
+        else:
+            model = CycleGAN(
+                unet(shape_a, shape_b, "ab"), unet(shape_b, shape_a, "ba"),
+                networks.patchgan_discriminator(shape_a, filters=filters, n_layers=n_layers, norm=norm,
+                                                spectral_norm=args.spectral_norm, name="discriminator_a"),
+                networks.patchgan_discriminator(shape_b, filters=filters, n_layers=n_layers, norm=norm,
+                                                spectral_norm=args.spectral_norm, name="discriminator_b"),
+                identity_weight=None if shape_a == shape_b else 0.0, seed=args.seed,
+            )
+        model.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                      g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+                      jit_compile=use_xla(args, None) is True)
     inputs = a[:8]
     targets = b[:8] if paired else None  # unpaired: B images are not the inputs' targets
 
@@ -630,22 +636,24 @@ def _train_image_to_image(args):
         save_translation_grid(inputs, model.translate(inputs), targets,
                               os.path.join(out, "samples", f"epoch_{epoch + 1:03d}.png"))
 
-    os.makedirs(out, exist_ok=True)
     callbacks = [gan_callbacks.TerminateOnNonFinite(),
-                 keras.callbacks.LambdaCallback(on_epoch_end=grid),
-                 gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras"), save_interval=args.save_interval),
-                 gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=not args.overwrite)]
+                 gan_callbacks.AtomicCheckpoint(os.path.join(out, "model.keras"), save_interval=args.save_interval)]
+    if is_chief():  # only the chief writes (AtomicCheckpoint asks is_chief itself)
+        os.makedirs(out, exist_ok=True)
+        callbacks += [keras.callbacks.LambdaCallback(on_epoch_end=grid),
+                      gan_callbacks.CSVLog(os.path.join(out, "log.csv"), append=not args.overwrite)]
     data = resume.SeededEpochs(a, b, batch_size=args.batch_size, seed=args.seed, paired=paired)
     interrupted = _fit_resumable(model, data, epochs, directory, args, callbacks, config, out)
     if interrupted:
         return interrupted
-    gan_callbacks.save_atomic(model.inference_generator, os.path.join(out, "generator.keras"))
-    print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"
-          f"{' | target' if paired else ''})")
-    if args.export_to:
-        from keras_gan.deploy.export import export_image_to_image
+    if is_chief():
+        gan_callbacks.save_atomic(model.inference_generator, os.path.join(out, "generator.keras"))
+        print(f"keras-gan: wrote {out}/ (model.keras, generator.keras, log.csv, samples/ of input | output"
+              f"{' | target' if paired else ''})")
+        if args.export_to:
+            from keras_gan.deploy.export import export_image_to_image
 
-        print(f"keras-gan: exported the generator to {export_image_to_image(model, args.export_to)}")
+            print(f"keras-gan: exported the generator to {export_image_to_image(model, args.export_to)}")
     return 0
 
 

@@ -118,16 +118,6 @@ def test_cli_task_cyclegan_fits_unpaired_folders_and_reloads_with_pools_and_opti
     assert ba.shape == (2, 16, 16, 3) and np.all(np.abs(ba) <= 1.0)
 
 
-def test_pool_is_refused_under_several_replicas(monkeypatch):
-    class TwoReplicas:
-        num_replicas_in_sync = 2
-
-    model = tiny_cyclegan(pool_size=4)
-    monkeypatch.setattr(tf.distribute, "get_strategy", lambda: TwoReplicas())
-    with pytest.raises(ValueError, match="does not support a tf.distribute strategy with several replicas"):
-        model.fit(data.unpaired_digits("edges", image_size=16, batch_size=4).take(1))
-
-
 def test_invalid_arguments_name_the_argument():
     g1 = networks.unet_generator(SHAPE, 3, filters=4, depth=2)
     g2 = networks.unet_generator((16, 16, 3), 1, filters=4, depth=2)

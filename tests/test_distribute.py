@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import types
 
 import numpy as np
@@ -152,6 +153,34 @@ def test_an_overflow_on_one_replica_skips_the_step_on_every_replica(mirrored):
     assert mirrored["overflow_scales"] == [mirrored["initial_scale"] / 2] * 2
 
 
+# ------------------------------------- Pix2Pix and CycleGAN, 2 CPUs
+@pytest.fixture(scope="module")
+def image_to_image_mirrored():
+    """Results of tests/_image_to_image_mirrored_worker.py (one subprocess for both models)."""
+    result = subprocess.run(
+        [sys.executable, os.path.join(TESTS, "_image_to_image_mirrored_worker.py")],
+        capture_output=True, text=True, timeout=240, env=_env(), cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    results = _last_json_line(result.stdout)
+    assert results["replicas"] == 2
+    return results
+
+
+@pytest.mark.parametrize("model", ["pix2pix", "cyclegan"])
+def test_image_to_image_steps_on_two_replicas_equal_one_device(image_to_image_mirrored, model):
+    # 3 Adam steps of global batches of 8 from the same weights and seed: the
+    # networks, both optimizers' moments and (CycleGAN) the pools, filled
+    # past their size, so the pool's random swaps ran on both sides. Adam
+    # turns summation-order differences of 1e-7 into a few 1e-6.
+    assert image_to_image_mirrored[f"{model}_update_norm"] > 1.0
+    assert image_to_image_mirrored[f"{model}_max_diff"] < 2e-5
+
+
+def test_cyclegan_pool_under_two_replicas_holds_the_global_batch(image_to_image_mirrored):
+    assert image_to_image_mirrored["cyclegan_pool_count"] == [12, 12]
+
+
 # ------------------------------------------- MultiWorkerMirroredStrategy
 def _free_ports(n):
     sockets = [socket.socket() for _ in range(n)]
@@ -225,3 +254,109 @@ def test_cli_multiworker_without_tf_config_exits_with_a_clear_error(tmp_path, mo
     assert exit_info.value.code == 1
     assert "TF_CONFIG is not set" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------- the CLI on a cluster
+def _run_cluster(argv_for, timeout=170):
+    """Runs `argv_for(index)` as workers 0 and 1 of a loopback cluster.
+
+    Returns `[(returncode, stdout, stderr)]` per worker. Both processes are
+    killed and reaped whatever happens (timeout included).
+    """
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    processes = []
+    try:
+        for index in range(2):
+            config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+            processes.append(subprocess.Popen(argv_for(index), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                              text=True, env=_env(TF_CONFIG=config), cwd=REPO))
+        deadline = time.monotonic() + timeout
+        outputs = [p.communicate(timeout=max(1.0, deadline - time.monotonic())) for p in processes]
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+    return [(p.returncode, out, err) for p, (out, err) in zip(processes, outputs)]
+
+
+def _cli_worker(*options):
+    return [sys.executable, os.path.join(TESTS, "_cli_worker.py"), *options, "--"]
+
+
+def test_the_documented_multiworker_command_trains_on_two_loopback_workers(tmp_path):
+    # README "Many machines": every worker runs the same `keras-gan train
+    # --strategy multiworker ... --out --export-to`, TF_CONFIG giving its place.
+    # Each worker is given its own --out and --export-to, to see who writes;
+    # tests/_cli_worker.py dumps each one's final weights outside them.
+    def argv(index):
+        return _cli_worker("--dump-weights", str(tmp_path / f"weights_{index}.npz")) + [
+            "train", "--strategy", "multiworker", "--dataset", "ring_2d", "--epochs", "2",
+            "--batch-size", "1000", "--verbose", "0",
+            "--out", str(tmp_path / f"run_{index}"), "--export-to", str(tmp_path / f"saved_{index}")]
+
+    results = _run_cluster(argv)
+    for code, _, err in results:
+        assert code == 0, err[-4000:]
+    assert "keras-gan: wrote" in results[0][1] and "keras-gan: wrote" not in results[1][1]
+    chief, other = (np.load(tmp_path / f"weights_{index}.npz") for index in range(2))
+    assert chief.files == other.files and any(k.startswith("optimizer_") for k in chief.files)
+    for name in chief.files:  # networks, EMA copy, seed states, both optimizers
+        np.testing.assert_array_equal(chief[name], other[name], err_msg=name)
+    # 10000 samples, global batch 1000, 2 epochs: 20 D updates in all, not 20 per worker.
+    d_iterations = [k for k in chief.files if k.startswith("optimizer_")][0]
+    assert int(chief[d_iterations]) == 20
+    # Only the chief writes: its --out and export, nothing of the other's.
+    run = tmp_path / "run_0"
+    assert {"model.keras", "generator.keras", "log.csv", "resume"} <= set(os.listdir(run))
+    assert [line.split(",")[0] for line in (run / "log.csv").read_text().splitlines()[1:]] == ["1", "2"]
+    assert (tmp_path / "saved_0" / "1" / "saved_model.pb").is_file()
+    assert not (tmp_path / "run_1").exists() and not (tmp_path / "saved_1").exists()
+    # The chief's generator.keras is the generator every worker ends with.
+    from keras_gan.training.saving import load_model
+
+    saved = load_model(str(run / "generator.keras"), compile=False).get_weights()
+    generator = [other[f"generator_{i}"] for i in range(len(saved))]
+    assert len(saved) == len([k for k in other.files if k.startswith("generator_")])
+    for a, b in zip(saved, generator):
+        np.testing.assert_array_equal(a, b)
+
+
+def _image_folders(root, n=7):
+    """`root/A` and `root/B`: n 16x16 digits and their edge maps, the same file names in both."""
+    from PIL import Image
+
+    from keras_gan import data, images
+
+    x, y = data.digits_translation_samples("edges", 16)
+    for folder, domain in (("A", x[:n]), ("B", y[:n])):
+        (root / folder).mkdir(parents=True)
+        for i, image in enumerate(images.to_uint8(domain)):
+            Image.fromarray(np.repeat(image, 3, axis=-1)).save(root / folder / f"{i}.png")
+    return root
+
+
+def _task_flags(task, tmp_path):
+    """Small runs of each task: two steps an epoch, the last batch (3) uneven across 2 replicas."""
+    if task == "gan":
+        return ["--dataset", "ring_2d", "--batch-size", "5000"]
+    return ["--task", task, "--dataset", "folder", "--image-folder", str(_image_folders(tmp_path / "data")),
+            "--image-size", "16x16", "--batch-size", "4"]
+
+
+@pytest.mark.parametrize("task", ["gan", "pix2pix", "cyclegan"])
+def test_cli_trains_every_task_under_the_mirrored_strategy_on_two_replicas(tmp_path, task):
+    # tests/_cli_worker.py makes `--strategy mirrored` mirror over 2 logical
+    # CPUs, a split TensorFlow refuses after any op: the import of keras_gan and
+    # everything the command does before its strategy must run no op.
+    out = tmp_path / "run"
+    result = subprocess.run(
+        _cli_worker("--logical-cpus", "2") + ["train", "--strategy", "mirrored", *_task_flags(task, tmp_path),
+                                              "--epochs", "1", "--verbose", "0", "--out", str(out)],
+        capture_output=True, text=True, timeout=170, env=_env(), cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert {"model.keras", "generator.keras", "log.csv", "resume"} <= set(os.listdir(out))
+    header, row = (line.split(",") for line in (out / "log.csv").read_text().splitlines())
+    assert row[0] == "1" and "d_loss" in header and np.isfinite([float(v) for v in row[1:]]).all()

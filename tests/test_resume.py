@@ -48,7 +48,7 @@ def _csv_rows(path):
         return list(csv.DictReader(f))
 
 
-def _wait_for_mid_epoch_state(process, out, timeout=90):
+def _wait_for_mid_epoch_state(process, out, timeout=90, ready=lambda progress: progress["batch"] > 0):
     progress_path = os.path.join(out, "resume", resume.PROGRESS_FILE)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -58,11 +58,11 @@ def _wait_for_mid_epoch_state(process, out, timeout=90):
             progress = resume.load_progress(os.path.dirname(progress_path))
         except ValueError:
             progress = None  # progress.json between writes cannot happen (atomic), but be safe
-        if progress and progress["batch"] > 0:
+        if progress and ready(progress):
             return progress
         time.sleep(0.02)
     process.kill()
-    pytest.fail("no mid-epoch checkpoint appeared in time")
+    pytest.fail("no checkpoint of the awaited kind appeared in time")
 
 
 @pytest.mark.parametrize("task", ["gan", "pix2pix", "cyclegan"])
@@ -102,6 +102,46 @@ def test_cli_killed_mid_epoch_and_rerun_matches_an_uninterrupted_run(tmp_path, t
     # Every epoch logged once, with the same values.
     rows_a, rows_b = _csv_rows(straight / "log.csv"), _csv_rows(killed / "log.csv")
     assert [r["epoch"] for r in rows_b] == ["1", "2"] == [r["epoch"] for r in rows_a]
+    for ra, rb in zip(rows_a, rows_b):
+        for key in ra:
+            np.testing.assert_allclose(float(rb[key]), float(ra[key]), rtol=1e-4, err_msg=key)
+
+
+def test_cli_under_the_mirrored_strategy_killed_after_an_epoch_end_continues_from_it(tmp_path):
+    # `--strategy mirrored` over 2 logical CPUs (tests/_cli_worker.py), with --save-every:
+    # killed once an epoch has ended, the rerun of the same command ends as a run never killed.
+    def command(out):
+        return [sys.executable, os.path.join(ROOT, "tests", "_cli_worker.py"), "--logical-cpus", "2", "--",
+                "train", "--strategy", "mirrored", *_TASK_FLAGS["gan"], "--epochs", "3", "--no-xla",
+                "--save-every", "5", "--verbose", "0", "--out", str(out)]
+
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    reference = subprocess.Popen(command(straight), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)
+    victim = subprocess.Popen(command(killed), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        progress = _wait_for_mid_epoch_state(victim, str(killed), timeout=150,
+                                             ready=lambda progress: progress["epoch"] >= 1)
+        victim.send_signal(signal.SIGKILL)
+        assert victim.wait(timeout=30) == -signal.SIGKILL
+        assert progress["epoch"] < 3
+        rerun = subprocess.run(command(killed), env=ENV, capture_output=True, text=True, timeout=180)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert "resuming from" in rerun.stdout
+        output, _ = reference.communicate(timeout=180)
+        assert reference.returncode == 0, output
+    finally:
+        for p in (reference, victim):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    final = "checkpoint-000003-000000.weights.h5"
+    a, b = _h5_arrays(straight / "resume" / final), _h5_arrays(killed / "resume" / final)
+    assert a.keys() == b.keys() and any("optimizer" in k for k in a) and any("noise_seed" in k for k in a)
+    for name in a:
+        np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-6, err_msg=name)
+    rows_a, rows_b = _csv_rows(straight / "log.csv"), _csv_rows(killed / "log.csv")
+    assert [r["epoch"] for r in rows_b] == ["1", "2", "3"] == [r["epoch"] for r in rows_a]
     for ra, rb in zip(rows_a, rows_b):
         for key in ra:
             np.testing.assert_allclose(float(rb[key]), float(ra[key]), rtol=1e-4, err_msg=key)

@@ -60,9 +60,13 @@ class ImagePool(keras.layers.Layer):
     image, with probability 0.5 a stored image (replaced by the new one),
     else the new image (see `pool_query`).
 
-    The pool is one set of variables: CycleGAN refuses to train with it
-    under a multi-replica `tf.distribute` strategy, where each replica would
-    need its own history.
+    Under a `tf.distribute` strategy with several replicas, each replica
+    holds a slice of the global batch: every replica gathers the whole batch
+    (`all_gather`, in replica order), runs the rule on it with the same seed
+    and the same pool, so the pool stays identical on every replica, and
+    keeps its own rows of the result. A step on N replicas then returns and
+    stores what one device would on the same global batch. Call it with the
+    same `seed` on every replica.
 
     Args:
         pool_size: images kept (50 in CycleGAN).
@@ -81,17 +85,26 @@ class ImagePool(keras.layers.Layer):
         super().__init__(**kwargs)
         self.pool_size = check_positive_int("pool_size", pool_size)
         self.image_shape = tuple(int(d) for d in image_shape)
+        # Every replica computes the same new pool: the first replica's value is the update.
         self.images = self.add_weight(
             shape=(self.pool_size,) + self.image_shape, initializer="zeros", trainable=False,
-            name="images", dtype="float32",
+            name="images", dtype="float32", aggregation="only_first_replica",
         )
         self.count = self.add_weight(
-            shape=(), initializer="zeros", trainable=False, name="count", dtype="int32"
+            shape=(), initializer="zeros", trainable=False, name="count", dtype="int32",
+            aggregation="only_first_replica",
         )
         self.built = True
 
     def call(self, images, seed):
         images = tf.cast(images, "float32")
+        context = tf.distribute.get_replica_context()
+        replicas = context is not None and context.num_replicas_in_sync > 1
+        if replicas:
+            local_size = tf.shape(images)[:1]
+            sizes = context.all_gather(local_size, axis=0)
+            start = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+            images = context.all_gather(images, axis=0)
         n = tf.shape(images)[0]
         seed = tf.cast(seed, "int32")
         uniform = tf.random.stateless_uniform((n,), seed=seed)
@@ -101,6 +114,8 @@ class ImagePool(keras.layers.Layer):
         returned, pool, count = pool_query(self.images.value, self.count.value, images, uniform, slots)
         self.images.assign(pool)
         self.count.assign(count)
+        if replicas:
+            returned = returned[start: start + local_size[0]]
         return returned
 
     def compute_output_spec(self, images, seed):

@@ -13,7 +13,6 @@ One `train_step` on a batch `(a, b)` of unpaired images:
   + `identity_weight` x (`|G_AB(b) - b|` + `|G_BA(a) - a|`), L1 means.
 """
 
-import tensorflow as tf
 import keras
 
 from keras_gan.components import losses as losses_module
@@ -22,18 +21,6 @@ from keras_gan._internal.validation import check_float, check_non_negative_int, 
 from keras_gan.models.image_to_image import ImageToImageGAN, l1
 from keras_gan.models.network_checks import check_model, image_shape
 from keras_gan.components.pool import ImagePool
-
-
-def _check_no_replicas():
-    # One pool per process: under several replicas each one would need its own history.
-    strategy = tf.distribute.get_strategy()
-    if strategy.num_replicas_in_sync > 1:
-        raise ValueError(
-            "Invalid value for argument `pool_size`: the CycleGAN image pool is one history per "
-            f"process and does not support a tf.distribute strategy with several replicas "
-            f"(here {strategy.num_replicas_in_sync}); expected pool_size=0 under a strategy. "
-            "Received: a pool under a multi-replica strategy"
-        )
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -53,8 +40,9 @@ class CycleGAN(ImageToImageGAN):
         identity_weight: weight of the identity L1 terms; None for
             `0.5 * cycle_weight`. Needs A and B images of the same shape;
             pass 0 otherwise.
-        pool_size: images in each D's history pool (50); 0 for none. The
-            pool is refused under a multi-replica `tf.distribute` strategy.
+        pool_size: images in each D's history pool (50); 0 for none. Under
+            a `tf.distribute` strategy the pool holds the global batch's
+            fakes, as on one device (`keras_gan.pool.ImagePool`).
         seed: seed of the model's noise generator (the pool's draws).
 
     Example:
@@ -111,7 +99,6 @@ class CycleGAN(ImageToImageGAN):
         self.discriminator_a, self.discriminator_b = discriminator_a, discriminator_b
         self.pool_a = self.pool_b = None
         if pool_size:
-            _check_no_replicas()
             self.pool_a = ImagePool(check_positive_int("pool_size", pool_size), shape_a, name="pool_a")
             self.pool_b = ImagePool(pool_size, shape_b, name="pool_b")
         self.built = True
@@ -128,10 +115,6 @@ class CycleGAN(ImageToImageGAN):
     def inference_generator(self):
         return self.generator_ab
 
-    def fit(self, *args, **kwargs):
-        if self.pool_size:
-            _check_no_replicas()
-        return super().fit(*args, **kwargs)
 
     @after_the_batch
     def train_step(self, data):
@@ -142,7 +125,8 @@ class CycleGAN(ImageToImageGAN):
         return self.logs()
 
     def _history(self, pool, fake):
-        return fake if pool is None else pool(fake, self.replica_seed())
+        # The same seed on every replica: the pool runs on the gathered global batch.
+        return fake if pool is None else pool(fake, self.seed_generator.next())
 
     def _d_step(self, real_a, real_b):
         """D phase: each D on real images against pooled, detached fakes."""
