@@ -734,6 +734,8 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
             scaled = self._scale_for_gradient(loss + penalty, self.d_optimizer)
         grads = tape.gradient(scaled, d_vars)
         self._apply_gradients(self.d_optimizer, grads, d_vars)
+        if hasattr(self.augment, "update"):  # ADA reads sign(D(real)) (keras_gan.augment.Adaptive)
+            self.augment.update(real_logits)
         self._log(self.d_loss_tracker, loss)
         self._log(self.d_real_tracker, ops.mean(ops.cast(real_logits, "float32")))
         self._log(self.d_fake_tracker, ops.mean(ops.cast(fake_logits, "float32")))
@@ -961,6 +963,8 @@ class GAN(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
 
     def _logs(self):
         logs = {m.name: m.result() for m in self.metrics}
+        if hasattr(self.augment, "p"):  # ADA's augmentation probability
+            logs["augment_p"] = ops.convert_to_tensor(self.augment.p)
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Keras reduces multi-worker logs with reduce(MEAN, axis=0), which
             # crashes on scalars (KERAS3_GAN_NOTES: "tf.distribute", tensorflow#72388).

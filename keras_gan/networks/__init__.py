@@ -12,6 +12,10 @@ from keras import layers
 
 from keras_gan.components import codes
 from keras_gan.components import layers as gan_layers
+from keras_gan.networks import stylegan2
+from keras_gan.networks.stylegan2 import (
+    StyleGAN2Generator, stylegan2_discriminator, stylegan2_generator,
+)
 
 
 def _check_shape(name, shape, rank=None):
@@ -399,12 +403,45 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm
 
 
 # ------------------------------------------------ conditional and packed D
-_GENERATORS = {"toy": toy_generator, "mlp": mlp_generator, "dcgan": dcgan_generator}
+def _square_image(name, shape):
+    """(resolution, channels) of a square image shape `(R, R, C)`, for StyleGAN2."""
+    shape = _check_shape(name, shape, 3)
+    if shape[0] != shape[1]:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: StyleGAN2 expects square images (R, R, C) with R a "
+            f"power of two from 32 to 1024. Received: {name}={shape!r}"
+        )
+    return shape[0], shape[2]
+
+
+def _stylegan2_generator_for(latent_dim, output_shape, categories=None, **kwargs):
+    if categories is not None:
+        raise ValueError(
+            "Invalid value for argument `categories`: the StyleGAN2 generator takes no InfoGAN code; "
+            f"expected None. Received: categories={categories!r}"
+        )
+    resolution, channels = _square_image("output_shape", output_shape)
+    return stylegan2_generator(resolution, channels, latent_dim=latent_dim, **kwargs)
+
+
+def _stylegan2_discriminator_for(input_shape, spectral_norm=False, **kwargs):
+    if spectral_norm:
+        raise ValueError(
+            "Invalid value for argument `spectral_norm`: the StyleGAN2 discriminator uses equalized "
+            "learning rate, not spectral normalization; expected False. Received: spectral_norm=True"
+        )
+    resolution, channels = _square_image("input_shape", input_shape)
+    return stylegan2_discriminator(resolution, channels, **kwargs)
+
+
+_GENERATORS = {"toy": toy_generator, "mlp": mlp_generator, "dcgan": dcgan_generator,
+               "stylegan2": _stylegan2_generator_for}
 _DISCRIMINATORS = {
     "toy": toy_discriminator,
     "mlp": mlp_discriminator,
     "dcgan": dcgan_discriminator,
     "patchgan": patchgan_discriminator,
+    "stylegan2": _stylegan2_discriminator_for,
 }
 
 
@@ -419,6 +456,8 @@ def _pick(table, kind, role):
 
 def _build_generator(kind, latent_dim, output_shape, **kwargs):
     builder = _pick(_GENERATORS, kind, "generator")
+    if kind == "stylegan2":
+        return builder(latent_dim, output_shape, **kwargs)
     if kind == "toy":
         return builder(latent_dim=latent_dim, output_dim=_check_shape("output_shape", output_shape, 1)[0], **kwargs)
     return builder(latent_dim=latent_dim, output_shape=output_shape, **kwargs)
