@@ -14,7 +14,7 @@ from keras_gan.components import codes
 from keras_gan.components import layers as gan_layers
 from keras_gan.networks import stylegan2
 from keras_gan.networks.stylegan2 import (
-    StyleGAN2Generator, stylegan2_discriminator, stylegan2_generator,
+    StyleGAN2Generator, check_truncation, stylegan2_discriminator, stylegan2_generator, supports_truncation,
 )
 
 

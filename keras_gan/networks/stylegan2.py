@@ -49,6 +49,52 @@ _SQRT2 = math.sqrt(2.0)
 _FIR = np.array([1.0, 3.0, 3.0, 1.0])
 
 
+def supports_truncation(generator):
+    """Whether `generator` takes a `truncation` argument (a mapping network with `w_avg`).
+
+    Args:
+        generator: a `keras.Model`.
+
+    Returns:
+        True for `StyleGAN2Generator` and any model whose `call` accepts
+        `truncation=`, else False.
+
+    Example:
+
+    ```python
+    keras_gan.networks.supports_truncation(keras_gan.networks.dcgan_generator())  # False
+    ```
+    """
+    import inspect
+
+    try:
+        return "truncation" in inspect.signature(generator.call).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def check_truncation(truncation, generator):
+    """`truncation` as a float after checking it, or a clear error for a G without a mapping network."""
+    if truncation is None:
+        return None
+    if not supports_truncation(generator):
+        raise ValueError(
+            "Invalid value for argument `truncation`: the truncation trick needs a generator with a "
+            f"mapping network and its average w (e.g. keras_gan.networks.stylegan2_generator); "
+            f"{generator.name!r} has none. Expected None. Received: truncation={truncation!r}"
+        )
+    try:
+        value = float(truncation)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not math.isfinite(value):
+        raise ValueError(
+            "Invalid value for argument `truncation`: expected a finite float psi (1 for none, 0 for the "
+            f"average image, 0.5-0.7 usually). Received: truncation={truncation!r}"
+        )
+    return value
+
+
 def _check_resolution(resolution):
     ok = (isinstance(resolution, int) and not isinstance(resolution, bool)
           and resolution >= 8 and resolution <= 1024 and resolution & (resolution - 1) == 0)
