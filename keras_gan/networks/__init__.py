@@ -421,6 +421,7 @@ def _stylegan2_generator_for(latent_dim, output_shape, categories=None, **kwargs
             f"expected None. Received: categories={categories!r}"
         )
     resolution, channels = _square_image("output_shape", output_shape)
+    kwargs.setdefault("w_dim", latent_dim)  # w as wide as z, as in the paper (512 and 512)
     return stylegan2_generator(resolution, channels, latent_dim=latent_dim, **kwargs)
 
 
