@@ -56,6 +56,7 @@ from keras_gan._internal.validation import (
     InvalidDataError, check_float, check_noise, check_non_negative_int, check_positive_int, check_seed, validate_training_data, validate_values,
 )
 from keras_gan.components.layers import PackSamples
+from keras_gan.networks import stylegan2
 from keras_gan.networks.stylegan2 import check_truncation
 
 _PHASES = ("warmup_g", "warmup_d", "regular")
@@ -191,7 +192,7 @@ _CONVOLUTIONS = (
     keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose,
     keras.layers.SeparableConv1D, keras.layers.SeparableConv2D,
     keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
-)
+) + stylegan2.CONVOLUTIONS
 # Below this many weights XLA gained nothing measurable on CPU (toy nets)
 # while compiling for 2-3 s per fit.
 _XLA_MIN_WEIGHTS = 100_000

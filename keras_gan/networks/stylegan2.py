@@ -485,6 +485,11 @@ def _resolution_channels(resolution, channel_base, channel_max):
             for r in (2 ** i for i in range(2, int(math.log2(resolution)) + 1))}
 
 
+#: The layers here that run convolutions (XLA's CPU convolutions are slower
+#: than TensorFlow's: `GAN.compile(jit_compile="auto")` keeps XLA off for them).
+CONVOLUTIONS = (EqualizedConv2D, _SynthesisLayer, _ToRGB)
+
+
 class StyleGAN2Synthesis(keras.Model):
     """The synthesis network: ws `(batch, num_ws, w_dim)` to images `(batch, R, R, C)`, float32.
 
