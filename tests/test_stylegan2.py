@@ -187,9 +187,13 @@ def test_exported_truncation_signature_equals_generate(tmp_path):
     loaded = tf.saved_model.load(path)
     seeds = [3, 11, 2**40]
     out = loaded.signatures["generate_truncated"](
-        seeds=tf.constant(seeds, tf.int64), truncation=tf.constant(0.6))["images"].numpy()
+        seeds=tf.constant(seeds, tf.int64), truncation=tf.constant([0.6]))["images"].numpy()
     expected = np.concatenate([gan.generate(1, seed=s, truncation=0.6) for s in seeds])
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    per_seed = loaded.signatures["generate_truncated"](
+        seeds=tf.constant(seeds[:2], tf.int64), truncation=tf.constant([0.6, 1.0]))["images"].numpy()
+    np.testing.assert_allclose(per_seed[0], expected[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(per_seed[1], gan.generate(1, seed=seeds[1])[0], rtol=1e-4, atol=1e-5)
     served = keras_gan.load_generator(str(tmp_path / "sg"))
     np.testing.assert_allclose(served.from_seeds(seeds, truncation=0.6), expected, rtol=1e-4, atol=1e-5)
     dcgan = keras_gan.GAN(networks.dcgan_generator(8, (8, 8, 1), filters=8),

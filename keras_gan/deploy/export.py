@@ -12,13 +12,14 @@ signature                   inputs                          outputs
 `generate_from_seeds`       `seeds` int64 `[None]`          `images` float32
 `images_png` (images only)  `seeds` int64 `[None]`          `png_bytes` string
 `generate_truncated`        `seeds` int64 `[None]`,         `images` float32
-(mapping network only)      `truncation` float32 `[]`
+(mapping network only)      `truncation` float32 `[None]`
 ==========================  ==============================  =====================
 
 `generate_truncated` exists for generators with a mapping network and an
 average w (`keras_gan.networks.supports_truncation`, e.g. StyleGAN2): psi in
 `truncation` gives `w = w_avg + psi * (w - w_avg)` (1: no truncation, 0: the
-average image). Such generators use their constant per-pixel noise in every
+average image), one psi per seed or a single psi (`[psi]`) for all of them,
+so both REST formats (rows and columns) can carry it. Such generators use their constant per-pixel noise in every
 signature, so a seed always gives the same image.
 
 A class-conditional generator (two inputs: z and an integer label) gets the
@@ -208,7 +209,7 @@ def _build_archive(generator, latent_dim, z_dtype, label_shape, pixel_range):
         signatures.append(SIGNATURE_PNG)
     if not conditional and supports_truncation(generator):
         archive.add_endpoint(SIGNATURE_TRUNCATED, truncated,
-                             [seeds_spec, tf.TensorSpec((), tf.float32, name="truncation")])
+                             [seeds_spec, tf.TensorSpec((None,), tf.float32, name="truncation")])
         signatures.append(SIGNATURE_TRUNCATED)
     return archive, sample_shape, signatures
 

@@ -214,7 +214,7 @@ class ExportedGenerator:
                     f"Received: truncation={truncation!r}"
                 )
             out = self.signatures["generate_truncated"](
-                seeds=seeds, truncation=tf.constant(float(truncation), tf.float32))
+                seeds=seeds, truncation=tf.constant([float(truncation)], tf.float32))
             return out["images"].numpy()
         out = self.signatures["generate_from_seeds"](
             seeds=seeds, **self._labels(labels, int(seeds.shape[0]))
