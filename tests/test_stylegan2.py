@@ -287,3 +287,21 @@ def test_path_length_penalty_has_gradients_for_g_and_moves_pl_mean_only_when_due
     assert (clone.weight, clone.interval, clone.decay, clone.batch_shrink) == (2.0, 4, 0.01, 2)
     with pytest.raises(ValueError, match="argument `interval`"):
         PathLength(interval=0)
+
+
+def test_mixed_float16_keeps_mapping_styles_and_outputs_float32():
+    z = tf.random.normal((2, 8), seed=9)
+    reference = _generator()
+    d32 = networks.stylegan2_discriminator(8, 1, channel_base=64, channel_max=8)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    g = _generator()
+    d = networks.stylegan2_discriminator(8, 1, channel_base=64, channel_max=8)
+    g.set_weights(reference.get_weights())
+    d.set_weights(d32.get_weights())
+    assert g.conv_clamp == 256.0 and g.w_avg.dtype == "float32"
+    assert all(l.compute_dtype == "float32" for l in g.mapping.layers[1:])  # after the InputLayer
+    assert g.synthesis.convs[0].compute_dtype == "float16"
+    images = g(z)
+    assert images.dtype == tf.float32 and d(images).dtype == tf.float32
+    np.testing.assert_allclose(images.numpy(), reference(z).numpy(), atol=0.05)
+    np.testing.assert_allclose(d(images).numpy(), d32(images).numpy(), atol=0.05)

@@ -423,12 +423,21 @@ def _replica_seed(seed_generator):
     return _random.fold_in(seed, context.replica_id_in_sync_group)
 
 
+def _keep_float32_inputs(layer):
+    # Under a mixed policy Keras casts a layer's float inputs to float16 before
+    # `call` (keras/src/layers/layer.py, `_convert_input_args`); z, w and the
+    # styles stay float32 here, as in the official code, and each layer casts
+    # its activations itself.
+    layer._convert_input_args = False
+
+
 class _SynthesisLayer(layers.Layer):
     """Modulated 3x3 conv (optionally after 2x upsampling), noise, bias, leaky ReLU."""
 
     def __init__(self, filters, resolution, up=False, conv_clamp=None, **kwargs):
         super().__init__(**kwargs)
         self.filters, self.resolution, self.up, self.conv_clamp = filters, resolution, up, conv_clamp
+        _keep_float32_inputs(self)
 
     def build(self, input_shape):
         x_shape, w_shape = input_shape
@@ -444,6 +453,7 @@ class _SynthesisLayer(layers.Layer):
             initializer=keras.initializers.RandomNormal(stddev=1.0))
 
     def call(self, x, w, noise_seed=None, fused=False):
+        x = ops.cast(x, self.compute_dtype)
         styles = self.affine(w)
         if self.up:
             x = upsample2d(x)
@@ -452,7 +462,7 @@ class _SynthesisLayer(layers.Layer):
             noise = self.noise_const[None, :, :, None]
         else:
             noise = _random.normal(tf.stack([tf.shape(x)[0], self.resolution, self.resolution, 1]), noise_seed)
-        x = x + ops.cast(noise * ops.cast(self.noise_strength, "float32"), x.dtype) + self.bias
+        x = x + ops.cast(noise, x.dtype) * ops.cast(self.noise_strength, x.dtype) + ops.cast(self.bias, x.dtype)
         return _act(x, "lrelu", _SQRT2, self.conv_clamp)
 
 
@@ -462,6 +472,7 @@ class _ToRGB(layers.Layer):
     def __init__(self, channels, conv_clamp=None, **kwargs):
         super().__init__(**kwargs)
         self.channels, self.conv_clamp = channels, conv_clamp
+        _keep_float32_inputs(self)
 
     def build(self, input_shape):
         x_shape, w_shape = input_shape
@@ -500,6 +511,7 @@ class StyleGAN2Synthesis(keras.Model):
 
     def __init__(self, resolution, channels, w_dim, channel_base, channel_max, conv_clamp=None, **kwargs):
         super().__init__(**kwargs)
+        _keep_float32_inputs(self)
         widths = _resolution_channels(resolution, channel_base, channel_max)
         self.resolutions = sorted(widths)
         self.w_dim = w_dim
@@ -565,6 +577,7 @@ class StyleGAN2Generator(keras.Model):
                  channel_base=16384, channel_max=512, lr_multiplier=0.01, w_avg_beta=0.995,
                  style_mixing_prob=0.9, conv_clamp=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        _keep_float32_inputs(self)
         self.resolution = _check_resolution(resolution)
         self.channels = _check_positive("channels", channels)
         self.latent_dim = _check_positive("latent_dim", latent_dim)
