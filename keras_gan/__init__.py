@@ -21,7 +21,8 @@ import sys as _sys
 from keras_gan import data, networks, evaluation
 from keras_gan.data import images, plots
 from keras_gan.components import (
-    augment, codes, ema, feature_matching, layers, losses, penalties, pool, spectral_norm, terms,
+    ada, augment, codes, ema, feature_matching, layers, losses, path_length, penalties, pool, spectral_norm,
+    terms,
 )
 from keras_gan.models import adversarial, cyclegan, gan, image_to_image, pix2pix
 from keras_gan.models.gan import GAN
@@ -38,14 +39,14 @@ __version__ = "0.1.0"
 
 # `import keras_gan.losses` (and `from keras_gan.gan import GAN`) keep working:
 # each public module is registered under its short name too.
-for _module in (images, plots, augment, codes, ema, feature_matching, layers, losses, penalties, pool,
-                spectral_norm, terms, adversarial, cyclegan, gan, image_to_image, pix2pix, rejection,
+for _module in (images, plots, ada, augment, codes, ema, feature_matching, layers, losses, path_length, penalties,
+                pool, spectral_norm, terms, adversarial, cyclegan, gan, image_to_image, pix2pix, rejection,
                 callbacks, distribute, resume, saving, export, inference, serving):
     _sys.modules.setdefault(f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}", _module)
 del _module
 
 __all__ = ["GAN", "Pix2Pix", "CycleGAN", "load_gan", "export_generator", "load_generator",
-           "__version__", "augment", "callbacks", "codes", "data", "distribute", "evaluation",
+           "__version__", "ada", "augment", "callbacks", "codes", "data", "distribute", "evaluation",
            "export", "feature_matching", "image_to_image", "images", "inference", "layers",
-           "losses", "networks", "penalties", "plots", "pool", "rejection", "resume", "saving", "serving",
-           "spectral_norm", "terms", "ema"]
+           "losses", "networks", "path_length", "penalties", "plots", "pool", "rejection", "resume", "saving",
+           "serving", "spectral_norm", "terms", "ema"]

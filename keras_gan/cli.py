@@ -123,8 +123,16 @@ def _add_train(sub):
     p.add_argument("--g-steps", type=_positive_int, default=1, help="G updates per batch (default: 1)")
     p.add_argument("--latent-dim", type=_positive_int, default=64, help="size of z (default: 64)")
     p.add_argument("--network", default="mlp", choices=_image_network_kinds(),
-                   help="networks for image data: the MLP GAN (G 128-256-512-1024, D 512-256-1) or "
-                        "a DCGAN (default: mlp)")
+                   help="networks for image data: the MLP GAN (G 128-256-512-1024, D 512-256-1), "
+                        "a DCGAN, or StyleGAN2 (CPU-sized widths, 32 channels per block; square images "
+                        "whose side is a power of two from 32 to 1024, smaller ones such as the 8x8 "
+                        "digits upscaled to 32x32; Adam beta_1=0, beta_2=0.99 and lazy R1 with "
+                        "gamma=0.0002*side^2/batch every 16 D updates, as StyleGAN2-ADA's auto "
+                        "config) (default: mlp)")
+    p.add_argument("--ada", action="store_true",
+                   help="adaptive discriminator augmentation (keras_gan.augment.Adaptive: the 'bgc' "
+                        "transforms on everything D sees, with a probability p moved towards "
+                        "E[sign(D(real))] = 0.6; p is logged as augment_p)")
     p.add_argument("--learning-rate", type=_positive_float, default=2e-4,
                    help="Adam learning rate (beta_1=0.5) of both D and G (default: 2e-4)")
     p.add_argument("--conditional", action="store_true",
@@ -265,6 +273,25 @@ def _load_data(args):
     return data.DATASETS[args.dataset](batch_size=args.batch_size, seed=args.seed)
 
 
+def _stylegan2_side(shape):
+    """The side StyleGAN2 trains at for images of `shape`: a power of two from 32 to 1024."""
+    side = max(32, 1 << (max(shape[0], shape[1]) - 1).bit_length())
+    if side > 1024:
+        raise UsageError(f"--network stylegan2: images up to 1024x1024; received {shape[0]}x{shape[1]}")
+    return side
+
+
+def _resized(dataset, side):
+    """The dataset's images resized (bilinear) to side x side; labels, if any, kept."""
+    import tensorflow as tf
+
+    def resize(x, *rest):
+        x = tf.image.resize(x, (side, side), method="bilinear")
+        return (x, *rest) if rest else x
+
+    return dataset.map(resize, num_parallel_calls=tf.data.AUTOTUNE)
+
+
 def _sample_shape(dataset):
     spec = dataset.element_spec
     spec = spec[0] if isinstance(spec, tuple) else spec
@@ -275,6 +302,8 @@ def _reference_kind(sample_shape, network):
     """The reference networks' kind for samples of `sample_shape`, and the widths G, D and Q share."""
     if len(sample_shape) == 1:
         return "toy", {"units": (128, 128)}
+    if network == "stylegan2":
+        return "stylegan2", {"channel_base": 32 * sample_shape[0], "channel_max": 32}
     if network == "mlp":
         return "mlp", {}
     return "dcgan", {"filters": 32 if sample_shape[0] <= 16 else 64}
@@ -321,6 +350,36 @@ def use_xla(args, sample_shape):
     if args.xla is not None:
         return args.xla
     return "auto"
+
+
+def _adam(args):
+    import keras
+
+    if args.network == "stylegan2":
+        return keras.optimizers.Adam(args.learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
+    return keras.optimizers.Adam(args.learning_rate, beta_1=0.5)
+
+
+def _ada(args):
+    from keras_gan.components.ada import Adaptive
+
+    return Adaptive(seed=args.seed) if args.ada else None
+
+
+def _stylegan2_penalties(args, shape):
+    """StyleGAN2-ADA's auto config: lazy R1, gamma = 0.0002 * side^2 / batch, every 16 D updates."""
+    from keras_gan.components.penalties import R1
+
+    if args.network != "stylegan2" or len(shape) != 3:
+        return None
+    return [R1(weight=0.0002 * shape[0] ** 2 / args.batch_size, interval=16)]
+
+
+def _stylegan2_terms(args, shape):
+    """StyleGAN2's lazy path length penalty (weight 2, every 4 G updates) for --network stylegan2."""
+    from keras_gan.components.path_length import PathLength
+
+    return [PathLength()] if args.network == "stylegan2" and len(shape) == 3 else None
 
 
 def cmd_train(args):
@@ -371,6 +430,8 @@ def _check_gan_flags(args):
         raise UsageError("--dataset folder needs --image-folder PATH")
     if args.image_folder and args.dataset != "folder":
         raise UsageError("--image-folder is only used with --dataset folder")
+    if args.network == "stylegan2" and (args.conditional or args.categories or args.spectral_norm):
+        raise UsageError("--network stylegan2 takes no --conditional, --categories or --spectral-norm")
     num_classes = None
     if args.conditional:
         if args.dataset not in LABELLED_DATASETS:
@@ -410,6 +471,11 @@ def _train_gan(args):
     out = args.out or os.path.join("runs", args.dataset)
     dataset = _load_data(args)
     shape = _sample_shape(dataset)
+    if args.network == "stylegan2" and len(shape) == 3:
+        side = _stylegan2_side(shape)
+        if shape[:2] != (side, side):
+            dataset = _resized(dataset, side)
+            shape = _sample_shape(dataset)
     epochs = args.epochs or (300 if args.dataset == "digits" else 20)
     # Networks, GAN and optimizers are built in the strategy's scope; then plain fit.
     with strategy.scope():
@@ -417,12 +483,13 @@ def _train_gan(args):
                                                   spectral_norm=args.spectral_norm, categories=args.categories)
         code_classifier = build_code_classifier(shape, args.network, args.categories) if args.categories else None
         gan = GAN(generator, discriminator, seed=args.seed, ema_decay=args.ema_decay or None,
-                  num_classes=num_classes, code_classifier=code_classifier, info_weight=args.info_weight)
+                  num_classes=num_classes, code_classifier=code_classifier, info_weight=args.info_weight,
+                  augment=_ada(args))
         gan.compile(
-            d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
+            d_optimizer=_adam(args), g_optimizer=_adam(args),
             loss=args.loss, d_steps=args.d_steps, g_steps=args.g_steps,
-            jit_compile=use_xla(args, shape),
+            jit_compile=use_xla(args, shape), penalties=_stylegan2_penalties(args, shape),
+            terms=_stylegan2_terms(args, shape),
         )
     tb_dir = os.path.join(out, "tensorboard") if args.tensorboard else None
     directory, data, config = _resume_setup(args, out, dataset)
@@ -465,12 +532,12 @@ def _sample_pictures(out, args, sample_shape, tensorboard_dir, every=1):
 # Flags that must match for a rerun to continue a run (--epochs may grow), per --task.
 _RUN_FLAGS = ("task", "dataset", "image_folder", "image_size", "batch_size", "loss", "d_steps", "g_steps",
               "latent_dim", "network", "learning_rate", "conditional", "ema_decay", "seed", "strategy",
-              "spectral_norm", "categories", "info_weight", "precision")
+              "spectral_norm", "categories", "info_weight", "precision", "ada")
 _IMAGE_TO_IMAGE_RUN_FLAGS = ("task", "dataset", "translation", "image_folder", "image_size", "batch_size",
                              "learning_rate", "norm", "seed", "spectral_norm", "precision")
 # Flags a saved resume config may lack, with the value such a run used.
 _LATER_FLAGS = {"spectral_norm": False, "task": "gan", "categories": None, "info_weight": 1.0,
-                "precision": "float32"}
+                "precision": "float32", "ada": False}
 
 
 def _check_resume_config(args, out, flags):

@@ -260,3 +260,20 @@ def test_console_script_hides_tensorflows_start_up_lines_unless_the_user_sets_th
     assert loud.returncode == 0
     if "I0000" not in loud.stderr and "absl" not in loud.stderr:
         pytest.skip("this TensorFlow build prints no start-up lines to hide")
+
+def test_train_stylegan2_with_ada_upscales_digits_to_32_and_logs_p(tmp_path, capsys):
+    out = tmp_path / "run"
+    flags = ["train", "--out", str(out), "--verbose", "0", "--network", "stylegan2", "--latent-dim", "16",
+             "--batch-size", "128"]
+    assert cli.main([*flags, "--ada", "--epochs", "1"]) == 0
+    model = keras_gan.load_gan(str(out / "model.keras"))
+    assert isinstance(model.generator, keras_gan.networks.StyleGAN2Generator)
+    assert model.generator.output_shape == (None, 32, 32, 1) and model.discriminator.input_shape == (None, 32, 32, 1)
+    assert isinstance(model.augment, keras_gan.augment.Adaptive)
+    assert [type(p).__name__ for p in model.penalties] == ["R1"] and model.penalties[0].interval == 16
+    assert "augment_p" in (out / "log.csv").read_text().splitlines()[0].split(",")
+    # Without --ada it is another run: refused, not resumed without the augmentation.
+    assert run(*flags, "--epochs", "2") == 2
+    assert "--ada True -> False" in capsys.readouterr().err
+    assert run(*flags, "--conditional", "--epochs", "1", "--overwrite") == 2
+    assert "--network stylegan2 takes no --conditional" in capsys.readouterr().err

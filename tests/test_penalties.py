@@ -105,7 +105,7 @@ def test_lazy_interval_applies_every_nth_d_update_scaled_by_n():
     values = []
     for step in range(6):
         gan.d_optimizer.iterations.assign(step)
-        values.append(float(gan.d_terms[0](keras_gan.terms.DStep(gan, real, real, None))))
+        values.append(float(gan.d_terms[0].loss(keras_gan.terms.DStep(gan, real, real, None))))
     # weight 2 * R1 12.5 = 25, times 3 every third D update, else 0.
     np.testing.assert_allclose(values, [75.0, 0, 0, 75.0, 0, 0], rtol=1e-5)
 

@@ -1,5 +1,8 @@
 """Differentiable augmentation (DiffAugment, Zhao et al. 2020) for small datasets.
 
+Adaptive discriminator augmentation (ADA) is `keras_gan.augment.Adaptive`
+(defined in `keras_gan.components.ada`).
+
 The same random transforms are applied to real and fake images before D, in
 the D phase and in the G phase (inside `gan.combined`: G -> augment -> D), so
 G is trained through them and D never sees un-augmented data. Every transform
@@ -20,6 +23,7 @@ import keras
 from keras import ops
 
 from keras_gan._internal import random as _random
+from keras_gan.components.ada import Adaptive, augment_images  # noqa: F401  (keras_gan.augment.Adaptive)
 
 POLICIES = ("color", "translation", "cutout")
 
@@ -219,13 +223,16 @@ def get(augment):
 
     Args:
         augment: None, a policy string such as `"translation,cutout,color"`,
-            or a `keras.layers.Layer` taking `(x, training=...)`.
+            `"ada"` (adaptive discriminator augmentation with its defaults,
+            `Adaptive()`), or a `keras.layers.Layer` taking `(x, training=...)`.
 
     Returns:
         A layer, or None.
     """
     if augment is None or isinstance(augment, keras.layers.Layer):
         return augment
+    if isinstance(augment, str) and augment.strip().lower() in ("ada", "adaptive"):
+        return Adaptive()
     if isinstance(augment, str):
         try:
             _parse_policy(augment)

@@ -229,10 +229,10 @@ class InfoTerm(Term):
     def __init__(self, code_classifier, categories, weight):
         self.code_classifier, self.categories, self.weight = code_classifier, categories, weight
 
-    def __call__(self, step):
+    def loss(self, step):
         value = info_loss(self.code_classifier, step.z, step.fake, self.categories, training=step.training)
         step.gan.log(self.log_name, value)
         return self.weight * value
 
-    def variables(self):
+    def extra_variables(self):
         return list(self.code_classifier.trainable_variables)

@@ -132,7 +132,7 @@ class FeatureMatchingTerm(Term):
     def __init__(self, weight):
         self.weight = weight
 
-    def __call__(self, step):
+    def loss(self, step):
         value = feature_matching_loss(step.real_features, step.fake_features)
         step.gan.log(self.log_name, value)
         return self.weight * value

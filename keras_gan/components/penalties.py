@@ -190,7 +190,7 @@ class PenaltyTerm(Term):
     def __init__(self, penalties):
         self.penalties = list(penalties)
 
-    def __call__(self, step):
+    def loss(self, step):
         gan = step.gan
 
         def discriminate(x):

@@ -28,7 +28,7 @@ class MeanFakeNorm(keras_gan.terms.Term):
     def __init__(self, weight=0.1):
         self.weight = weight
 
-    def __call__(self, step):
+    def loss(self, step):
         value = ops.mean(ops.sum(ops.square(step.fake), axis=-1))
         step.gan.log(self.log_name, value)
         return self.weight * value
@@ -49,8 +49,10 @@ import functools
 import operator
 
 
-#: What a D-side term sees: D's views (augmented, packed) of the real and fake batches.
-DStep = collections.namedtuple("DStep", ["gan", "real", "fake", "labels"])
+#: What a D-side term sees: D's views (augmented, packed) of the real and fake
+#: batches, their labels (conditional GAN) and D's logits on both.
+DStep = collections.namedtuple("DStep", ["gan", "real", "fake", "labels", "real_logits", "fake_logits"],
+                               defaults=(None, None))
 
 #: What a G-side term sees: the latent batch, G's samples (None unless a term
 #: `needs_fake`), D's features of real and fake (None unless `needs_features`),
@@ -61,7 +63,7 @@ GStep = collections.namedtuple("GStep", ["gan", "z", "fake", "real_features", "f
 class Term:
     """Base class of a term of the D phase (`phase = "d"`) or the G phase (`"g"`).
 
-    `__call__(step)` gets a `DStep` or `GStep` and returns the float32 scalar
+    `loss(step)` gets a `DStep` or `GStep` and returns the float32 scalar
     added to its phase's loss (inside the phase's tape), or None; a term
     logs what it wants shown with `step.gan.log(name, value)` under its
     `log_name`, which the GAN adds to its logs. `after_update(gan)` runs
@@ -79,11 +81,11 @@ class Term:
     #: G side: the term reads D's features of the real and fake batches.
     needs_features = False
 
-    def __call__(self, step):
+    def loss(self, step):
         return None
 
-    def variables(self):
-        """Trainable variables updated with the phase's optimizer, besides its network's."""
+    def extra_variables(self):
+        """Trainable variables updated with the phase's optimizer, besides its networks'."""
         return []
 
     def after_update(self, gan):
@@ -99,7 +101,7 @@ class Term:
 
 def total(terms, step):
     """The sum of the terms' values on `step` (None when no term adds to the loss)."""
-    values = [v for v in (term(step) for term in terms) if v is not None]
+    values = [v for v in (term.loss(step) for term in terms) if v is not None]
     return functools.reduce(operator.add, values) if values else None
 
 

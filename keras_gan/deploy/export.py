@@ -11,7 +11,16 @@ signature                   inputs                          outputs
 `serving_default`           `z` float32 `[None, latent]`    `images` float32
 `generate_from_seeds`       `seeds` int64 `[None]`          `images` float32
 `images_png` (images only)  `seeds` int64 `[None]`          `png_bytes` string
+`generate_truncated`        `seeds` int64 `[None]`,         `images` float32
+(mapping network only)      `truncation` float32 `[None]`
 ==========================  ==============================  =====================
+
+`generate_truncated` exists for generators with a mapping network and an
+average w (`keras_gan.networks.supports_truncation`, e.g. StyleGAN2): psi in
+`truncation` gives `w = w_avg + psi * (w - w_avg)` (1: no truncation, 0: the
+average image), one psi per seed or a single psi (`[psi]`) for all of them,
+so both REST formats (rows and columns) can carry it. Such generators use their constant per-pixel noise in every
+signature, so a seed always gives the same image.
 
 A class-conditional generator (two inputs: z and an integer label) gets the
 same three signatures, each with one more input, `label` int32 `[None]`
@@ -42,10 +51,12 @@ import keras
 
 from keras_gan._internal.validation import check_positive_int
 from keras_gan.data.images import fsync_path
+from keras_gan.networks.stylegan2 import supports_truncation
 
 SIGNATURE_Z = "serving_default"
 SIGNATURE_SEEDS = "generate_from_seeds"
 SIGNATURE_PNG = "images_png"
+SIGNATURE_TRUNCATED = "generate_truncated"
 METADATA_PATH = os.path.join("assets.extra", "keras_gan.json")
 _TEMP_PREFIX = ".tmp-keras-gan-"
 
@@ -67,7 +78,7 @@ def _resolve(gan_or_generator):
     if hasattr(obj, "inference_generator"):
         generator = obj.inference_generator
         return generator, getattr(obj, "num_classes", None), getattr(obj, "latent_dim", None)
-    return obj, getattr(obj, "num_classes", None), None
+    return obj, getattr(obj, "num_classes", None), getattr(obj, "latent_dim", None)
 
 
 def _generator_inputs(generator, latent_dim_hint, num_classes):
@@ -179,6 +190,10 @@ def _build_archive(generator, latent_dim, z_dtype, label_shape, pixel_range):
         images = run(_noise_from_seeds(seeds, latent_dim), *label)
         return {"png_bytes": _to_png(images, *pixel_range)}
 
+    def truncated(seeds, truncation):
+        z = _noise_from_seeds(seeds, latent_dim)
+        return {"images": tf.cast(generator(z, training=False, truncation=truncation), tf.float32)}
+
     archive = keras.export.ExportArchive()
     # No archive.track(generator): add_endpoint tracks the variables the
     # endpoints use, and track() would store every weight a second time.
@@ -192,6 +207,10 @@ def _build_archive(generator, latent_dim, z_dtype, label_shape, pixel_range):
     if _is_image(sample_shape):
         archive.add_endpoint(SIGNATURE_PNG, png, [seeds_spec] + label_spec)
         signatures.append(SIGNATURE_PNG)
+    if not conditional and supports_truncation(generator):
+        archive.add_endpoint(SIGNATURE_TRUNCATED, truncated,
+                             [seeds_spec, tf.TensorSpec((None,), tf.float32, name="truncation")])
+        signatures.append(SIGNATURE_TRUNCATED)
     return archive, sample_shape, signatures
 
 

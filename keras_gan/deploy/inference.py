@@ -191,7 +191,7 @@ class ExportedGenerator:
         out = self.signatures["serving_default"](z=tf.constant(z), **self._labels(labels, len(z)))
         return out["images"].numpy()
 
-    def from_seeds(self, seeds, labels=None):
+    def from_seeds(self, seeds, labels=None, truncation=None):
         """Generates one sample per seed (signature `generate_from_seeds`).
 
         The same seed always gives the same sample: the noise is
@@ -200,6 +200,9 @@ class ExportedGenerator:
         Args:
             seeds: integers (int64), one per sample.
             labels: one integer class label per seed (class-conditional only).
+            truncation: psi of the truncation trick (signature
+                `generate_truncated`, generators with a mapping network
+                only, e.g. StyleGAN2), or None for none.
 
         Returns:
             A float32 numpy array of shape `(len(seeds), *sample_shape)`.
@@ -211,6 +214,16 @@ class ExportedGenerator:
         ```
         """
         seeds = self._seeds(seeds)
+        if truncation is not None:
+            if "generate_truncated" not in self.signatures:
+                raise ValueError(
+                    "Invalid value for argument `truncation`: this export has no `generate_truncated` "
+                    "signature (its generator has no mapping network); expected None. "
+                    f"Received: truncation={truncation!r}"
+                )
+            out = self.signatures["generate_truncated"](
+                seeds=seeds, truncation=tf.constant([float(truncation)], tf.float32))
+            return out["images"].numpy()
         out = self.signatures["generate_from_seeds"](
             seeds=seeds, **self._labels(labels, int(seeds.shape[0]))
         )

@@ -33,12 +33,12 @@ from keras import ops
 from keras_gan._internal import keras_private
 from keras_gan._internal import random as _random
 from keras_gan._internal.fit_loop import after_the_batch
-from keras_gan._internal.jit import auto_jit_compile
 from keras_gan._internal.per_sample import judges_each_sample_alone
 from keras_gan._internal.validation import (
     InvalidDataError, check_bool, check_float, check_non_negative_int, check_positive_int, validate_training_data,
     validate_values,
 )
+from keras_gan.components import ada
 from keras_gan.components import augment as augment_module
 from keras_gan.components import codes as codes_module
 from keras_gan.components import penalties as penalties_module
@@ -51,6 +51,7 @@ from keras_gan.models.adversarial import AdversarialModel
 from keras_gan.models.generation import GeneratesSamples
 from keras_gan.models.network_checks import check_gan_networks
 from keras_gan.models.warmup import UpdateSchedule, scheduled_phase
+from keras_gan.models.xla import auto_jit_compile
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -116,7 +117,7 @@ class GAN(GeneratesSamples, AdversarialModel):
     ```
     """
 
-    log_names = ("d_loss", "g_loss", "d_real", "d_fake", "d_penalty", "info_loss", "feature_matching")
+    log_names = ("d_loss", "g_loss", "d_real", "d_fake", "d_penalty", "info_loss", "feature_matching", "augment_p")
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None,
                  num_classes=None, ema_decay=None, pack=1, augment=None, ema_warmup=True,
@@ -188,8 +189,10 @@ class GAN(GeneratesSamples, AdversarialModel):
     # ------------------------------------------------------------------- terms
     @property
     def d_terms(self):
-        """The D phase's terms: the penalties, then `compile(terms=...)`'s D-side ones."""
+        """The D phase's terms: the penalties, ADA's p update, then `compile(terms=...)`'s D-side ones."""
         built_in = [penalties_module.PenaltyTerm(self.penalties)] if self.penalties else []
+        if isinstance(self.augment, ada.Adaptive):
+            built_in.append(ada.AdaptiveTerm(self.augment))
         return built_in + [t for t in self.terms if t.phase == "d"]
 
     @property
@@ -206,7 +209,7 @@ class GAN(GeneratesSamples, AdversarialModel):
 
     def g_variables(self):
         """What `g_optimizer` updates: G's trainable variables, then the G-side terms' (Q's)."""
-        return list(self.generator.trainable_variables) + [v for t in self.g_terms for v in t.variables()]
+        return list(self.generator.trainable_variables) + [v for t in self.g_terms for v in t.extra_variables()]
 
     def active_log_names(self):
         logged = [t.log_name for t in self.d_terms + self.g_terms if t.log_name]
@@ -360,7 +363,8 @@ class GAN(GeneratesSamples, AdversarialModel):
             self.log("d_loss", loss)
             self.log("d_real", ops.mean(ops.cast(real_logits, "float32")))
             self.log("d_fake", ops.mean(ops.cast(fake_logits, "float32")))
-            extra = terms_module.total(self.d_terms, terms_module.DStep(self, real, fake, labels))
+            step = terms_module.DStep(self, real, fake, labels, real_logits, fake_logits)
+            extra = terms_module.total(self.d_terms, step)
             return loss if extra is None else loss + extra
 
         self.d_update(loss)

@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gan._internal.validation import check_noise, check_positive_int, check_seed
+from keras_gan.networks.stylegan2 import check_truncation
 
 
 class GeneratesSamples:
@@ -21,7 +22,7 @@ class GeneratesSamples:
         """
         return getattr(self, "ema_generator", None) or self.generator
 
-    def generate(self, n, seed=None, batch_size=1024, labels=None):
+    def generate(self, n, seed=None, batch_size=1024, labels=None, truncation=None):
         """Generates `n` samples with G (the EMA copy when kept) in inference mode.
 
         Args:
@@ -32,6 +33,9 @@ class GeneratesSamples:
             labels: conditional GAN only: one int class for all samples, or
                 `n` ints in `[0, num_classes)`; None cycles through the
                 classes (`i % num_classes`).
+            truncation: psi of the truncation trick, `w = w_avg + psi * (w - w_avg)`
+                (generators with a mapping network only, e.g. StyleGAN2); None
+                for none.
 
         Returns:
             A numpy array of shape `(n, *sample_shape)`.
@@ -40,6 +44,7 @@ class GeneratesSamples:
 
         ```python
         images = gan.generate(16, seed=0)
+        typical = stylegan2_gan.generate(16, seed=0, truncation=0.7)
         sevens = conditional_gan.generate(16, labels=7, seed=0)
         ```
         """
@@ -48,7 +53,7 @@ class GeneratesSamples:
             seed = int(np.random.default_rng().integers(2**31))
         seed = check_seed("seed", seed)
         z = tf.random.stateless_normal((n, self.latent_dim), seed=[seed, 0])
-        return self.generate_from_noise(z, batch_size=batch_size, labels=labels)
+        return self.generate_from_noise(z, batch_size=batch_size, labels=labels, truncation=truncation)
 
     def _check_labels(self, labels, n):
         """Labels for `n` samples as an int32 array, or None when unconditional."""
@@ -73,11 +78,13 @@ class GeneratesSamples:
             )
         return array.astype("int32")
 
-    def generate_from_noise(self, z, batch_size=1024, labels=None):
+    def generate_from_noise(self, z, batch_size=1024, labels=None, truncation=None):
         """Runs G in inference mode on noise `z` of shape `(n, latent_dim)`.
 
-        `labels` as in `generate` (conditional GAN only).
+        `labels` and `truncation` as in `generate`.
         """
+        truncation = check_truncation(truncation, self.inference_generator)
+        kwargs = {} if truncation is None else {"truncation": truncation}
         z = ops.convert_to_tensor(check_noise(z, self.latent_dim))
         batch_size = check_positive_int("batch_size", batch_size)
         labels = self._check_labels(labels, z.shape[0])
@@ -86,5 +93,5 @@ class GeneratesSamples:
             inputs = z[i: i + batch_size]
             if labels is not None:
                 inputs = [inputs, ops.convert_to_tensor(labels[i: i + batch_size])]
-            out.append(ops.convert_to_numpy(self.inference_generator(inputs, training=False)))
+            out.append(ops.convert_to_numpy(self.inference_generator(inputs, training=False, **kwargs)))
         return np.concatenate(out).astype("float32")

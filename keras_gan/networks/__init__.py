@@ -13,6 +13,10 @@ from keras import layers
 from keras_gan._internal.registry import Registry
 from keras_gan.components import codes
 from keras_gan.components import layers as gan_layers
+from keras_gan.networks import stylegan2
+from keras_gan.networks.stylegan2 import (
+    StyleGAN2Generator, check_truncation, stylegan2_discriminator, stylegan2_generator, supports_truncation,
+)
 
 
 def _check_shape(name, shape, rank=None):
@@ -400,6 +404,38 @@ def patchgan_discriminator(input_shape=(64, 64, 3), filters=64, n_layers=3, norm
 
 
 # ------------------------------------------------ conditional and packed D
+def _square_image(name, shape):
+    """(resolution, channels) of a square image shape `(R, R, C)`, for StyleGAN2."""
+    shape = _check_shape(name, shape, 3)
+    if shape[0] != shape[1]:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: StyleGAN2 expects square images (R, R, C) with R a "
+            f"power of two from 32 to 1024. Received: {name}={shape!r}"
+        )
+    return shape[0], shape[2]
+
+
+def _stylegan2_generator_for(latent_dim, output_shape, categories=None, **kwargs):
+    if categories is not None:
+        raise ValueError(
+            "Invalid value for argument `categories`: the StyleGAN2 generator takes no InfoGAN code; "
+            f"expected None. Received: categories={categories!r}"
+        )
+    resolution, channels = _square_image("output_shape", output_shape)
+    kwargs.setdefault("w_dim", latent_dim)  # w as wide as z, as in the paper (512 and 512)
+    return stylegan2_generator(resolution, channels, latent_dim=latent_dim, **kwargs)
+
+
+def _stylegan2_discriminator_for(input_shape, spectral_norm=False, **kwargs):
+    if spectral_norm:
+        raise ValueError(
+            "Invalid value for argument `spectral_norm`: the StyleGAN2 discriminator uses equalized "
+            "learning rate, not spectral normalization; expected False. Received: spectral_norm=True"
+        )
+    resolution, channels = _square_image("input_shape", input_shape)
+    return stylegan2_discriminator(resolution, channels, **kwargs)
+
+
 _GENERATORS = Registry("generator", "kind")
 _DISCRIMINATORS = Registry("discriminator", "kind")
 _GENERATORS.register("toy")(toy_generator)
@@ -409,6 +445,8 @@ _DISCRIMINATORS.register("toy")(toy_discriminator)
 _DISCRIMINATORS.register("mlp")(mlp_discriminator)
 _DISCRIMINATORS.register("dcgan")(dcgan_discriminator)
 _DISCRIMINATORS.register("patchgan")(patchgan_discriminator)
+_GENERATORS.register("stylegan2")(_stylegan2_generator_for)
+_DISCRIMINATORS.register("stylegan2")(_stylegan2_discriminator_for)
 
 
 def generator_kinds():

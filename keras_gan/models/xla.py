@@ -5,13 +5,14 @@ import keras
 
 from keras_gan._internal import keras_private
 from keras_gan._internal.fit_loop import trains_under_a_strategy
+from keras_gan.networks import stylegan2
 
 _CONVOLUTIONS = (
     keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D,
     keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose,
     keras.layers.SeparableConv1D, keras.layers.SeparableConv2D,
     keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
-)
+) + stylegan2.CONVOLUTIONS
 # Below this many weights XLA gains nothing measurable on CPU (toy nets),
 # and compiling costs 2-3 s per fit.
 XLA_MIN_WEIGHTS = 100_000
