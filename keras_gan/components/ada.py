@@ -287,7 +287,8 @@ class Adaptive(keras.layers.Layer):
         self.speed_kimg = _check_float("speed_kimg", speed_kimg, 0.0)
         if self.speed_kimg == 0:
             raise ValueError(
-                f"Invalid value for argument `speed_kimg`: expected a positive float. Received: speed_kimg={speed_kimg!r}")
+                "Invalid value for argument `speed_kimg`: expected a positive float. "
+                f"Received: speed_kimg={speed_kimg!r}")
         self.initial_p = _check_float("initial_p", initial_p, 0.0, 1.0)
         self.augment = _parse_groups(augment)
         self.seed = seed
