@@ -69,7 +69,8 @@ class PathLength(keras.layers.Layer, Term):
         self.interval = _check("interval", interval, 0, integer=True)
         self.decay = float(_check("decay", decay))
         if self.decay > 1:
-            raise ValueError(f"Invalid value for argument `decay`: expected a float in (0, 1]. Received: decay={decay!r}")
+            raise ValueError(
+                f"Invalid value for argument `decay`: expected a float in (0, 1]. Received: decay={decay!r}")
         self.batch_shrink = _check("batch_shrink", batch_shrink, 0, integer=True)
         # "mean": replicas average their updates under tf.distribute.
         self.pl_mean = self.add_weight(shape=(), name="pl_mean", initializer="zeros", trainable=False,
