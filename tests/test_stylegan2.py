@@ -114,11 +114,11 @@ def test_refuses_resolutions_that_are_not_powers_of_two_from_8_to_1024(resolutio
 
 
 def test_network_table_builds_stylegan2_for_square_images_only():
-    g = networks._build_generator("stylegan2", 8, (32, 32, 3), channel_base=128, channel_max=8)
-    d = networks._build_discriminator("stylegan2", (32, 32, 3), channel_base=128, channel_max=8)
+    g = networks.generator("stylegan2", 8, (32, 32, 3), channel_base=128, channel_max=8)
+    d = networks.discriminator("stylegan2", (32, 32, 3), channel_base=128, channel_max=8)
     assert g.output_shape == (None, 32, 32, 3) and g.w_dim == 8 and d.output_shape == (None, 1)
     with pytest.raises(ValueError, match="square images"):
-        networks._build_generator("stylegan2", 8, (32, 16, 3))
+        networks.generator("stylegan2", 8, (32, 16, 3))
 
 
 def test_inference_uses_constant_noise_and_training_draws_random_noise():
