@@ -132,8 +132,9 @@ class SavesSeedStates:
 class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
     """Base class of the adversarial trainers: compile, the update primitives, logs, seeds.
 
-    Subclasses set `default_loss` and `log_names`, implement `generators`,
-    `discriminators` and `train_step`, and may extend `g_variables`,
+    Subclasses set `default_loss` and `log_names`, implement `train_step`,
+    set `generator` and `discriminator` (or override `generators` and
+    `discriminators`), and may extend `g_variables`,
     `compile`'s arguments (through `_extra_compile_config`) and the saved seeds
     (`_own_seed_generators`).
 
@@ -158,12 +159,12 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
     @property
     def generators(self):
         """The generators, in a fixed order (their variables form G's optimizer's list)."""
-        raise NotImplementedError
+        return [self.generator]
 
     @property
     def discriminators(self):
         """The discriminators, in a fixed order (their variables form D's optimizer's list)."""
-        raise NotImplementedError
+        return [self.discriminator]
 
     def d_variables(self):
         """What `d_optimizer` updates: every discriminator's trainable variables."""

@@ -16,7 +16,6 @@ One `train_step` on a batch `(a, b)` of unpaired images:
 import keras
 
 from keras_gan.components import losses as losses_module
-from keras_gan._internal.fit_loop import after_the_batch
 from keras_gan._internal.validation import check_float, check_non_negative_int, check_positive_int
 from keras_gan.models.image_to_image import ImageToImageGAN, l1
 from keras_gan.models.network_checks import check_model, image_shape
@@ -114,15 +113,6 @@ class CycleGAN(ImageToImageGAN):
     @property
     def inference_generator(self):
         return self.generator_ab
-
-
-    @after_the_batch
-    def train_step(self, data):
-        real_a, real_b = self._pairs(data)
-        with self.collecting_logs():
-            self._d_step(real_a, real_b)
-            self._g_step(real_a, real_b)
-        return self.logs()
 
     def _history(self, pool, fake):
         # The same seed on every replica: the pool runs on the gathered global batch.

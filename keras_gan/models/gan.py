@@ -168,14 +168,6 @@ class GAN(GeneratesSamples, AdversarialModel):
         # nothing to do (keras#20164).
         self.built = True
 
-    @property
-    def generators(self):
-        return [self.generator]
-
-    @property
-    def discriminators(self):
-        return [self.discriminator]
-
     def _other_networks(self):
         return [] if self.code_classifier is None else [self.code_classifier]
 

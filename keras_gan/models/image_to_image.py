@@ -16,6 +16,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
+from keras_gan._internal.fit_loop import after_the_batch
 from keras_gan._internal.validation import validate_training_data
 from keras_gan.data import images as images_module
 from keras_gan.models.adversarial import AdversarialModel
@@ -31,8 +32,9 @@ def l1(a, b):
 class ImageToImageGAN(AdversarialModel):
     """Base class of `Pix2Pix` and `CycleGAN`: paired batches, `translate`, saving.
 
-    Subclasses set `default_loss` and `log_names` and implement `train_step`,
-    `generators`, `discriminators` and `inference_generator`.
+    Subclasses set `default_loss` and `log_names`, their networks
+    (`generators`, `discriminators`, `inference_generator`) and the two
+    phases, `_d_step(a, b)` and `_g_step(a, b)`, on a batch of pairs.
 
     Args:
         seed: seed of the model's `keras.random.SeedGenerator` (its state is
@@ -43,6 +45,14 @@ class ImageToImageGAN(AdversarialModel):
     def inference_generator(self):
         """The generator that `translate` runs and export ships (A to B)."""
         raise NotImplementedError
+
+    @after_the_batch
+    def train_step(self, data):
+        a, b = self._pairs(data)
+        with self.collecting_logs():
+            self._d_step(a, b)
+            self._g_step(a, b)
+        return self.logs()
 
     def _generator_adversarial_loss(self, discriminator, fake, real, condition=None, training=True):
         """G's adversarial loss on D's view of `fake` (D's view of `real` if the loss needs it)."""

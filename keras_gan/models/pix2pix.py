@@ -73,24 +73,8 @@ class Pix2Pix(ImageToImageGAN):
         self.built = True
 
     @property
-    def generators(self):
-        return [self.generator]
-
-    @property
-    def discriminators(self):
-        return [self.discriminator]
-
-    @property
     def inference_generator(self):
         return self.generator
-
-    @after_the_batch
-    def train_step(self, data):
-        inputs, targets = self._pairs(data)
-        with self.collecting_logs():
-            self._d_step(inputs, targets)
-            self._g_step(inputs, targets)
-        return self.logs()
 
     def _d_step(self, inputs, targets):
         """D phase: real pairs `(x, y)` against detached fake pairs `(x, G(x))`."""
