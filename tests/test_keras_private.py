@@ -204,3 +204,18 @@ def test_resumable_training_in_plain_fit_refuses_a_keras_that_ignores_initial_ep
     # Public path: `initial_epoch` given to fit resumes the same.
     history = toy_gan().fit(data, batch_size=16, epochs=2, initial_epoch=1, verbose=0)
     assert history.epoch == [1]
+
+
+def test_a_check_first_made_inside_an_autograph_trace_holds(fast_paths):
+    from keras_gan._internal import adam as _adam
+
+    optimizer, variables = keras.optimizers.Adam(), [keras.Variable(np.zeros(_adam.FUSE_MIN_SIZE, "float32"))]
+    optimizer.build(variables)
+
+    @tf.function  # AutoGraph on, as a user's `tf.function(gan._d_step)`
+    def step():
+        _adam.apply_gradients(optimizer, [tf.ones(_adam.FUSE_MIN_SIZE)], variables)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "ResourceApplyAdam" in {op.type for op in step.get_concrete_function().graph.get_operations()}

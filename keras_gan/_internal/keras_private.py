@@ -62,6 +62,7 @@ def disabled(name):
     return "all" in names or name in names
 
 
+@tf.autograph.experimental.do_not_convert  # the check is Python, whichever step is being traced
 def fast_path(name, check, missing):
     """Whether the fast path `name` may run: not disabled, and `check()` held (run once).
 
