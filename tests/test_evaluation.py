@@ -128,7 +128,9 @@ def test_kid_is_near_zero_for_one_distribution_and_grows_with_a_shift():
     a, b = rng.normal(size=(600, 8)), rng.normal(size=(600, 8))
     same, same_std = evaluation.kernel_inception_distance(a, b, subsets=5, subset_size=300)
     moved, _ = evaluation.kernel_inception_distance(a, b + 1.0, subsets=5, subset_size=300)
-    assert abs(same) < 3 * same_std + 0.01  # unbiased: 0 in expectation for one distribution
+    # Unbiased: 0 in expectation for one distribution (seeds 1-3: |KID| <= 0.009; the biased
+    # estimate, diagonal kept, adds E k(x, x) / (m - 1) = 0.03 here).
+    assert abs(same) < 0.02 and abs(same) < 3 * same_std + 0.01, (same, same_std)
     # KID's kernel is k(x, y) = (x.y / d + 1)^3. For x, x' ~ N(0, I), y, y' ~ N(1, I) in d
     # dimensions, s = x.y / d has known moments, and the squared MMD,
     # E k(x, x') + E k(y, y') - 2 E k(x, y) = (1 + 3/d) + (8 + 18/d + 6/d^2) - 2 (1 + 6/d),
