@@ -575,7 +575,9 @@ def _resume_setup(args, out, dataset):
     The data is held in memory as `SeededEpochs` (each epoch's order fixed
     by --seed), so a rerun resumes exactly, mid-epoch included, under every
     --strategy: the order is the same in every process, and `fit` splits
-    each global batch across the replicas the same way each time.
+    each global batch across the replicas the same way each time. Only the
+    chief writes the state: under multiworker, every worker resumes from it
+    only if every worker reads the chief's --out (shared storage).
     """
     from keras_gan.training import resume
 

@@ -99,6 +99,18 @@ class FewerHostOpsPerStep:
 
         return function
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a strategy Keras builds the model from the first batch, which
+        # it first averages with `strategy.reduce("MEAN", batch)`: under
+        # MultiWorkerMirroredStrategy that fails for a batch of several tensors
+        # ((input, target), (a, b), (x, labels)). These models are built, and
+        # their optimizers too, before `fit`, and compile no metrics nor loss
+        # of Keras': Keras' build would do nothing.
+        if (all(layer.built for layer in self._flatten_layers())
+                and self._compile_metrics is None and self._compile_loss is None):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
 
 def _without_optionals(structure):
     """As Keras' `_autoconvert_optionals`: an Optional (or its spec) in the data is None."""
