@@ -105,9 +105,11 @@ class FewerHostOpsPerStep:
         # MultiWorkerMirroredStrategy that fails for a batch of several tensors
         # ((input, target), (a, b), (x, labels)). These models are built, and
         # their optimizers too, before `fit`, and compile no metrics nor loss
-        # of Keras': Keras' build would do nothing.
-        if (all(layer.built for layer in self._flatten_layers())
-                and self._compile_metrics is None and self._compile_loss is None):
+        # of Keras': Keras' build would do nothing. (Keras' trainer calls this
+        # private hook; were it renamed, Keras' own build would run, as it does
+        # for every model but a multi-worker one.)
+        if (all(layer.built for layer in keras_private.flatten_layers(self))
+                and getattr(self, "_compile_metrics", None) is None and getattr(self, "_compile_loss", None) is None):
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
