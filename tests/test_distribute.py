@@ -287,7 +287,7 @@ def _cli_worker(*options):
 
 @pytest.mark.parametrize("task", ["gan", "cyclegan"])
 def test_the_documented_multiworker_command_trains_on_two_loopback_workers(tmp_path, task):
-    # README "Many machines": every worker runs the same `keras-gan train
+    # docs/scaling.md, "Several machines": every worker runs the same `keras-gan train
     # --strategy multiworker ... --out --export-to`, TF_CONFIG giving its place.
     # Each worker is given its own --out and --export-to, to see who writes;
     # tests/_cli_worker.py dumps each one's final weights outside them.
