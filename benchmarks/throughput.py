@@ -327,8 +327,7 @@ class _Timer(keras.callbacks.Callback):
     converts every logged metric to a Python float after every step, in
     the training thread (keras/src/callbacks/callback_list.py): the timer
     would change what it times, which `fit(verbose=0)` without such
-    callbacks does not do (on the toy nets it moved the default's ratio to
-    the baseline by up to 5%, README "Speed").
+    callbacks does not do.
     """
 
     def __init__(self, steps):

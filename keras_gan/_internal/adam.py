@@ -13,8 +13,8 @@ kernel computes the same update in one pass:
 on the optimizer's own `m` and `v` slots, so its state, checkpoints and
 `iterations` are those Keras' path would leave (equal to float rounding:
 the kernel computes `1 - beta` in the variable's dtype where Keras rounds a
-Python float). On the MLP digits GAN's generator (1.5M weights) it takes
-1.7 ms where Keras' path takes 3.9 ms (README "Speed").
+Python float). It exists for speed on large variables
+(`benchmarks/throughput.py`, variant `keras_adam`, measures it).
 
 Anything else, an Adam subclass (AdamW), amsgrad, weight decay, clipping,
 an EMA, gradient accumulation, a loss-scale factor, a missing gradient or a

@@ -4,8 +4,8 @@ Keras 3's TensorFlow trainer runs every step, even with one step per
 execution, as a `tf.function` over the data iterator that returns a
 `tf.experimental.Optional`, and then reads that Optional in Python with two
 more eager ops (`has_value()`, `get_value()`). On small networks that host
-work is a large share of the step: on the toy 2D nets it was about a fifth
-of it (`benchmarks/throughput.py`, README "Speed").
+work is a large share of the step (`benchmarks/throughput.py`, variant
+`keras_loop`, measures it).
 
 With one step per execution, no distribution strategy and no `run_eagerly`,
 `FewerHostOpsPerStep` does what Keras itself does for a Python iterator
