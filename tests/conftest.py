@@ -19,7 +19,8 @@ def _fresh_keras_state():
 
 # The longest test files, started first: with two workers (setup.cfg), a long
 # file collected last would otherwise run alone at the end.
-_LONGEST_FIRST = ("test_quality_smoke.py", "test_cyclegan.py", "test_penalties.py")
+_LONGEST_FIRST = ("test_cli_matrix.py", "test_quality_smoke.py", "test_resume.py", "test_distribute.py",
+                  "test_cli.py", "test_docs.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -117,6 +117,8 @@ class GAN(GeneratesSamples, AdversarialModel):
     ```
     """
 
+    # `compile(loss=None)` is refused (the signature's default names the loss).
+    default_loss = None
     log_names = ("d_loss", "g_loss", "d_real", "d_fake", "d_penalty", "info_loss", "feature_matching", "augment_p")
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None,
