@@ -104,3 +104,19 @@ def normal(shape, seed):
     """float32 samples of N(0, 1) of `shape` from a stateless `seed` (Box-Muller)."""
     u = _unit_uniform(tf.concat([[2], tf.cast(shape, tf.int32)], 0), seed)
     return tf.sqrt(-2.0 * tf.math.log(u[0])) * tf.cos(2.0 * np.pi * u[1])
+
+
+def replica_seed(seed_generator):
+    """A stateless seed from `seed_generator`, with the replica id folded in under several replicas.
+
+    A `keras.random.SeedGenerator`'s state is not per replica, so alone it
+    gives every replica the same numbers (keras#20611; docs/design.md,
+    "Noise per replica"). With one replica no fold-in op joins the step.
+    """
+    import tensorflow as tf
+
+    seed = seed_generator.next()
+    if tf.distribute.get_strategy().num_replicas_in_sync == 1:
+        return seed
+    context = tf.distribute.get_replica_context()
+    return fold_in(seed, 0 if context is None else context.replica_id_in_sync_group)

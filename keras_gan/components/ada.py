@@ -42,6 +42,7 @@ import keras
 from keras import ops
 
 from keras_gan._internal import random as _random
+from keras_gan._internal.seed_states import SavesSeedStates
 from keras_gan.components.terms import Term
 
 GROUPS = {
@@ -228,13 +229,6 @@ def augment_images(x, p, seed, groups="bgc"):
     return x
 
 
-def _replica_seed(seed_generator):
-    # A SeedGenerator gives every replica the same numbers (keras#20611): fold in the replica id.
-    seed = seed_generator.next()
-    context = tf.distribute.get_replica_context()
-    if context is None or tf.distribute.get_strategy().num_replicas_in_sync == 1:
-        return seed
-    return _random.fold_in(seed, context.replica_id_in_sync_group)
 
 
 def _check_float(name, value, low, high=None):
@@ -249,7 +243,7 @@ def _check_float(name, value, low, high=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
-class Adaptive(keras.layers.Layer):
+class Adaptive(SavesSeedStates, keras.layers.Layer):
     """ADA: the augmentation pipeline with an adaptive probability `p`.
 
     Use it as a GAN's `augment`: the GAN applies it to every image D sees
@@ -319,7 +313,7 @@ class Adaptive(keras.layers.Layer):
     def call(self, x, training=False):
         if not training:
             return x
-        return augment_images(x, self.p, _replica_seed(self.seed_generator), self.augment)
+        return augment_images(x, self.p, _random.replica_seed(self.seed_generator), self.augment)
 
     def update(self, real_logits):
         """Accumulates `sign(real_logits)`; every `interval` calls moves `p` towards the target.
@@ -349,15 +343,8 @@ class Adaptive(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        # Keras saves no SeedGenerator state; a resumed run continues the sequence.
-        store["seed_state"] = self.seed_generator.state
-
-    def load_own_variables(self, store):
-        if "seed_state" in store.keys():
-            self.seed_generator.state.assign(store["seed_state"])
-        super().load_own_variables({k: store[k] for k in store.keys() if k != "seed_state"})
+    def _seed_generators_by_name(self):
+        return {"seed_state": self.seed_generator}
 
     def get_config(self):
         return {**super().get_config(), "target": self.target, "interval": self.interval,

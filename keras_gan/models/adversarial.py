@@ -33,6 +33,7 @@ from keras_gan._internal import adam, keras_private
 from keras_gan._internal import random as _random
 from keras_gan._internal.validation import check_seed
 from keras_gan._internal.fit_loop import FewerHostOpsPerStep
+from keras_gan._internal.seed_states import SavesSeedStates
 from keras_gan.components import losses as losses_module
 
 
@@ -103,30 +104,6 @@ class _StepLogs:
 
 # Per thread: MirroredStrategy traces each replica's step in its own thread.
 _STEP_LOGS = threading.local()
-
-
-class SavesSeedStates:
-    """Mixin for a `keras.Model`: its weights files also hold its `SeedGenerator` states.
-
-    Keras saves no SeedGenerator state. The model names its generators in
-    `_seed_generators_by_name()`, so that a loaded model continues the random
-    sequences instead of restarting them. Files saved before a generator
-    existed still load (its state is left as it is).
-    """
-
-    def _seed_generators_by_name(self):
-        raise NotImplementedError
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        for name, generator in self._seed_generators_by_name().items():
-            store[name] = generator.state
-
-    def load_own_variables(self, store):
-        seeds = self._seed_generators_by_name()
-        for name in seeds.keys() & set(store.keys()):
-            seeds[name].state.assign(store[name])
-        super().load_own_variables({k: store[k] for k in store.keys() if k not in seeds})
 
 
 class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
@@ -321,12 +298,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
         A SeedGenerator alone gives every replica the same numbers
         (keras#20611), so each replica folds in its id.
         """
-        seed = (seed_generator or self.seed_generator).next()
-        if tf.distribute.get_strategy().num_replicas_in_sync == 1:
-            return seed  # nothing to tell apart: no fold-in ops in the step
-        replica_id = tf.distribute.get_replica_context()
-        replica_id = 0 if replica_id is None else replica_id.replica_id_in_sync_group
-        return _random.fold_in(seed, replica_id)
+        return _random.replica_seed(seed_generator or self.seed_generator)
 
     # -------------------------------------------------------------------- logs
     @contextlib.contextmanager

@@ -44,6 +44,8 @@ import keras
 from keras import layers, ops
 
 from keras_gan._internal import random as _random
+from keras_gan._internal.validation import check_positive_int
+from keras_gan._internal.seed_states import SavesSeedStates
 
 _SQRT2 = math.sqrt(2.0)
 _FIR = np.array([1.0, 3.0, 3.0, 1.0])
@@ -104,15 +106,6 @@ def _check_resolution(resolution):
             f"(32 to 1024 for images; 8 and 16 for tests). Received: resolution={resolution!r}"
         )
     return resolution
-
-
-def _check_positive(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    return value
 
 
 def _check_probability(name, value):
@@ -256,7 +249,7 @@ class EqualizedDense(layers.Layer):
 
     def __init__(self, units, lr_multiplier=1.0, bias_init=0.0, activation="linear", **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_positive("units", units)
+        self.units = check_positive_int("units", units)
         self.lr_multiplier = float(lr_multiplier)
         self.bias_init = float(bias_init)
         if activation not in ("lrelu", "linear"):
@@ -311,8 +304,8 @@ class EqualizedConv2D(layers.Layer):
     def __init__(self, filters, kernel_size=3, down=1, activation="lrelu", use_bias=True, gain=1.0,
                  conv_clamp=None, **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_positive("filters", filters)
-        self.kernel_size = _check_positive("kernel_size", kernel_size)
+        self.filters = check_positive_int("filters", filters)
+        self.kernel_size = check_positive_int("kernel_size", kernel_size)
         self.down = down
         self.activation = activation
         self.use_bias = bool(use_bias)
@@ -381,8 +374,8 @@ class MinibatchStd(layers.Layer):
     def __init__(self, group_size=4, num_channels=1, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        self.group_size = _check_positive("group_size", group_size)
-        self.num_channels = _check_positive("num_channels", num_channels)
+        self.group_size = check_positive_int("group_size", group_size)
+        self.num_channels = check_positive_int("num_channels", num_channels)
 
     def call(self, x):
         x = ops.cast(x, "float32")
@@ -414,13 +407,6 @@ class NormalizeSecondMoment(layers.Layer):
         return x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + 1e-8)
 
 
-def _replica_seed(seed_generator):
-    # A SeedGenerator gives every replica the same numbers (keras#20611): fold in the replica id.
-    seed = seed_generator.next()
-    context = tf.distribute.get_replica_context()
-    if context is None or tf.distribute.get_strategy().num_replicas_in_sync == 1:
-        return seed
-    return _random.fold_in(seed, context.replica_id_in_sync_group)
 
 
 def _keep_float32_inputs(layer):
@@ -552,7 +538,7 @@ class StyleGAN2Synthesis(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
-class StyleGAN2Generator(keras.Model):
+class StyleGAN2Generator(SavesSeedStates, keras.Model):
     """StyleGAN2's generator: a mapping network z -> w and a synthesis network w -> image.
 
     Karras et al. 2020 (see the module docstring). Call it as `g(z)`:
@@ -579,12 +565,12 @@ class StyleGAN2Generator(keras.Model):
         super().__init__(**kwargs)
         _keep_float32_inputs(self)
         self.resolution = _check_resolution(resolution)
-        self.channels = _check_positive("channels", channels)
-        self.latent_dim = _check_positive("latent_dim", latent_dim)
-        self.w_dim = _check_positive("w_dim", w_dim)
-        self.mapping_layers = _check_positive("mapping_layers", mapping_layers)
-        self.channel_base = _check_positive("channel_base", channel_base)
-        self.channel_max = _check_positive("channel_max", channel_max)
+        self.channels = check_positive_int("channels", channels)
+        self.latent_dim = check_positive_int("latent_dim", latent_dim)
+        self.w_dim = check_positive_int("w_dim", w_dim)
+        self.mapping_layers = check_positive_int("mapping_layers", mapping_layers)
+        self.channel_base = check_positive_int("channel_base", channel_base)
+        self.channel_max = check_positive_int("channel_max", channel_max)
         if channel_base // resolution < 1:
             raise ValueError(
                 "Invalid value for argument `channel_base`: expected at least the resolution "
@@ -645,7 +631,7 @@ class StyleGAN2Generator(keras.Model):
             self.w_avg.assign(batch_mean + self.w_avg_beta * (self.w_avg - batch_mean))
         ws = ops.repeat(w[:, None, :], self.num_ws, axis=1)
         if training and self.style_mixing_prob > 0:
-            seed = _replica_seed(self.seed_generator)
+            seed = _random.replica_seed(self.seed_generator)
             w2 = self.mapping(_random.normal(tf.shape(z), _random.fold_in(seed, 0)))
             cutoff = _random.uniform_int((1,), _random.fold_in(seed, 1), 1, self.num_ws)[0]
             mixed = _random.uniform((1,), _random.fold_in(seed, 2))[0] < self.style_mixing_prob
@@ -678,7 +664,7 @@ class StyleGAN2Generator(keras.Model):
                 f"Received: noise_mode={noise_mode!r}")
         seed = None
         if noise_mode == "random":
-            seed = _random.fold_in(_replica_seed(self.seed_generator), 3)
+            seed = _random.fold_in(_random.replica_seed(self.seed_generator), 3)
         # The grouped convolution at inference, the shared one in training (as the official code).
         return self.synthesis(ws, noise_seed=seed, fused=not training)
 
@@ -703,15 +689,8 @@ class StyleGAN2Generator(keras.Model):
     def compute_output_spec(self, z, training=False, truncation=None, noise_mode=None):
         return keras.KerasTensor((z.shape[0], self.resolution, self.resolution, self.channels), "float32")
 
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        # Keras saves no SeedGenerator state; a loaded G continues the sequence.
-        store["seed_state"] = self.seed_generator.state
-
-    def load_own_variables(self, store):
-        if "seed_state" in store.keys():
-            self.seed_generator.state.assign(store["seed_state"])
-        super().load_own_variables({k: store[k] for k in store.keys() if k != "seed_state"})
+    def _seed_generators_by_name(self):
+        return {"seed_state": self.seed_generator}
 
     def get_config(self):
         return {
@@ -800,9 +779,9 @@ def stylegan2_discriminator(resolution=32, channels=3, channel_base=16384, chann
     ```
     """
     _check_resolution(resolution)
-    _check_positive("channels", channels)
-    _check_positive("channel_base", channel_base)
-    _check_positive("channel_max", channel_max)
+    check_positive_int("channels", channels)
+    check_positive_int("channel_base", channel_base)
+    check_positive_int("channel_max", channel_max)
     if channel_base // resolution < 1:
         raise ValueError(
             "Invalid value for argument `channel_base`: expected at least the resolution "
