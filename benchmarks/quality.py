@@ -270,7 +270,7 @@ def evaluate(name, gan, seed, drs_steps=0):
         return {"modes": scores["modes"], "kl": scores["kl"],
                 "fd_over_floor": _stacked_frechet(samples, digits) / digits.floor}
 
-    # D fine-tuned at batch 512, the setting measured (README); the 2048 of the 2-D nets costs 4x per step.
+    # D fine-tuned at batch 512 (docs/benchmarks.md); the 2048 of the 2-D nets costs 4x per step.
     return _scores_with_drs(name, gan, seed, sample_seed, drs_steps, evaluation.STACKED_SAMPLES, score,
                             batch_size=512)
 

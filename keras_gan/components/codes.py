@@ -3,7 +3,7 @@
 A continuous G maps the connected Gaussian latent space onto the data, so
 between two separated modes it must put some samples on a "bridge"; on the
 ring those bridges are most of the samples that miss "high quality"
-(README, "The default recipes"). A categorical code gives G a discrete
+(docs/benchmarks.md). A categorical code gives G a discrete
 input it can switch modes on without a bridge, and InfoGAN's mutual
 information term (Chen et al. 2016; one-hot first-layer inputs as in MGAN,
 Hoang et al. 2018) makes G use it: a classifier Q learns to tell each fake's
