@@ -113,8 +113,6 @@ def replica_seed(seed_generator):
     gives every replica the same numbers (keras#20611; docs/design.md,
     "Noise per replica"). With one replica no fold-in op joins the step.
     """
-    import tensorflow as tf
-
     seed = seed_generator.next()
     if tf.distribute.get_strategy().num_replicas_in_sync == 1:
         return seed

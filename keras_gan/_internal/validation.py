@@ -59,8 +59,6 @@ def check_float(name, value, positive=False, non_negative=False):
 
 def check_bool(name, value):
     """`value` as a bool, or a ValueError naming `name` (1, "yes" and None are refused)."""
-    import numpy as np
-
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"Invalid value for argument `{name}`: expected True or False. Received: {name}={value!r}")
     return bool(value)

@@ -174,7 +174,7 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
                 )
         self.gan_loss = losses_module.get(self.default_loss if loss is None else loss)
         self.d_optimizer, self.g_optimizer = resolve_optimizers(
-            d_optimizer, g_optimizer, *self.generators, *self.discriminators, *self._other_networks())
+            d_optimizer, g_optimizer, *self._networks())
         # optimizer=None: a bare compile would create an unused optimizer.
         super().compile(optimizer=None, **kwargs)
         # Built now, in the caller's strategy scope, on each side's own variables:
@@ -344,8 +344,12 @@ class AdversarialModel(SavesSeedStates, FewerHostOpsPerStep, keras.Model):
 
     def _seed_generators_by_name(self):
         return {**self._own_seed_generators(),
-                **keras_private.layer_seed_generators(*self.generators, *self.discriminators, *self._other_networks())}
+                **keras_private.layer_seed_generators(*self._networks())}
 
     def _other_networks(self):
-        """Networks besides the generators and discriminators whose layers draw seeds."""
+        """Networks besides the generators and discriminators that a step runs and trains."""
         return []
+
+    def _networks(self):
+        """Every network a step runs and trains: the generators, the discriminators, the others."""
+        return [*self.generators, *self.discriminators, *self._other_networks()]

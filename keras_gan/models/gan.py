@@ -171,11 +171,7 @@ class GAN(GeneratesSamples, AdversarialModel):
         self.built = True
 
     def _other_networks(self):
-        return [] if self.code_classifier is None else [self.code_classifier]
-
-    def _networks(self):
-        """G, D and Q (when the GAN has an InfoGAN code): the networks a step runs and trains."""
-        return [self.generator, self.discriminator, *self._other_networks()]
+        return [] if self.code_classifier is None else [self.code_classifier]  # InfoGAN's Q
 
     def _own_seed_generators(self):
         return {"noise_seed": self.seed_generator, "eval_noise_seed": self._eval_seed_generator}
@@ -206,8 +202,10 @@ class GAN(GeneratesSamples, AdversarialModel):
         return list(self.generator.trainable_variables) + [v for t in self.g_terms for v in t.extra_variables()]
 
     def active_log_names(self):
+        """The four adversarial logs, then the configured terms' (built-in ones in `log_names` order)."""
         logged = [t.log_name for t in self.d_terms + self.g_terms if t.log_name]
-        return [n for n in self.log_names if n in logged or self.log_names.index(n) < 4] + [
+        always = ("d_loss", "g_loss", "d_real", "d_fake")
+        return [n for n in self.log_names if n in always or n in logged] + [
             n for n in logged if n not in self.log_names]
 
     # ----------------------------------------------------------------- compile
