@@ -1,4 +1,4 @@
-"""Training throughput: keras_gan.GAN (default and fast settings) vs a hand-written Keras loop.
+"""Training throughput: keras_gan.GAN (default and fast settings) vs a hand-written Keras loop and PyTorch.
 
 In one process, on the same networks, batch and device, it measures the real
 images per second that `fit` consumes for:
@@ -36,13 +36,26 @@ images per second that `fit` consumes for:
   shuffle, batch, prefetch) over a dataset of distinct samples instead of
   one in-memory batch: its ratio to `default` shows whether the input
   pipeline costs anything.
-- `pytorch` (MLP 28x28, d_steps 1 only; needs `pip install torch`): the
-  user's PyTorch MLP GAN loop, eager, on all cores (PyTorch-GAN's gan.py:
-  the same layers, sigmoid + BCELoss, G's update on its fakes, then D's on
-  the real batch and those fakes detached), on the same in-memory batch.
+- `pytorch` (needs `pip install torch`): the same networks trained by a
+  PyTorch loop, eager, on all cores, on the same in-memory batch.
+  For `mlp28` (d_steps 1 only) it is the user's MLP GAN loop (PyTorch-GAN's
+  gan.py: the same layers, sigmoid + BCELoss, G's update on its fakes, then
+  D's on the real batch and those fakes detached). For `dcgan28` and
+  `dcgan64` it is the baseline's order written in PyTorch (see
+  `TorchDCGAN`): the same layer shapes in NCHW, k D updates on real and
+  fakes made under `torch.no_grad()`, then a G update through a frozen D.
+- `pytorch_cl` (dcgan28, dcgan64): `pytorch` with the networks and the batch
+  in PyTorch's channels_last memory format (NHWC in memory, as TensorFlow
+  lays images out), which PyTorch recommends for convolutions on a CPU.
+
+Networks (`--networks`): `toy2d` (the 2D toy MLPs), `mlp28` (the MLP GAN on
+28x28), `dcgan28` and `dcgan64` (the DCGAN builders on 28x28x1 and 64x64x3)
+and `stylegan2_32` (StyleGAN2 on 32x32x3, `--width` channels per block).
 
     python benchmarks/throughput.py                      # the full grid (long)
     python benchmarks/throughput.py --networks mlp28 --batch-sizes 64 256 --d-steps 1
+    python benchmarks/throughput.py --networks dcgan28 --d-steps 1 --batch-sizes 64 \
+        --variants baseline default fast pytorch pytorch_cl
     python benchmarks/throughput.py --smoke              # CI: toy nets, a few steps
 
 Timing: every variant of one grid cell is built and traced first (warm-up:
@@ -85,7 +98,8 @@ import keras_gan  # noqa: E402
 from keras_gan import networks  # noqa: E402
 
 VARIANTS = ("baseline", "default", "keras_adam", "keras_loop", "noxla", "reuse", "fast", "fast_xla", "fast_noxla", "bf16",
-            "fast_bf16", "pipeline", "pytorch")
+            "fast_bf16", "pipeline", "pytorch", "pytorch_cl")
+TORCH = ("pytorch", "pytorch_cl")
 FAST = ("reuse", "fast", "fast_xla", "fast_noxla", "fast_bf16")
 BF16 = ("bf16", "fast_bf16")
 
@@ -208,9 +222,13 @@ class TorchMLPGAN:
         d_loss.backward()
         self.d_optimizer.step()
 
+    def _batch(self, data):
+        """The dataset's first batch, flattened."""
+        return self.torch.from_numpy(next(iter(data)).numpy().reshape(-1, self.features))
+
     def fit(self, data, epochs=1, steps_per_epoch=1, callbacks=(), **kwargs):
         """Trains on the dataset's first batch, `steps_per_epoch` times, calling Keras' callback hooks."""
-        real = self.torch.from_numpy(next(iter(data)).numpy().reshape(-1, self.features))
+        real = self._batch(data)
         for callback in callbacks:
             callback.on_train_begin()
         for step in range(steps_per_epoch):
@@ -222,6 +240,85 @@ class TorchMLPGAN:
         for callback in callbacks:
             callback.on_epoch_end(0)
             callback.on_train_end()
+
+
+class TorchDCGAN(TorchMLPGAN):
+    """The DCGAN builders' networks in PyTorch, trained in the baseline's order (the `pytorch` variant).
+
+    G: Linear (no bias) to (2*filters, H/4, W/4), BatchNorm, LeakyReLU(0.2),
+    ConvTranspose 4x4 stride 2 (no bias), BatchNorm, LeakyReLU(0.2),
+    ConvTranspose 4x4 stride 2 to C channels, tanh. D: Conv 4x4 stride 2
+    (filters, then 2*filters), LeakyReLU(0.2) after each, Linear to one logit.
+    Padding 1 gives the shapes of Keras' `padding="same"` for even H and W,
+    BatchNorm has Keras' momentum and epsilon, the layout is PyTorch's own
+    NCHW. An iteration is `BaselineGAN.train_step` written the way a PyTorch
+    user writes it at its fastest: for each of the k slices, fakes made under
+    `torch.no_grad()` (the `detach()` without the graph) and one D forward
+    on fakes and real concatenated, BCE with logits (fakes 1, real 0), Adam
+    (2e-4, betas (0.5, 0.999)); then G's update on fresh noise through D
+    with `requires_grad_(False)` on D's parameters, so no gradient is
+    computed for D's weights in G's phase (what a tape over G's variables
+    computes in TensorFlow).
+    """
+
+    def __init__(self, shape, latent_dim, width, d_steps=1, channels_last=False):
+        try:
+            import torch
+        except ImportError as e:
+            raise ImportError("The `pytorch` variant needs PyTorch: pip install torch") from e
+        from torch import nn
+
+        torch.manual_seed(0)
+        torch.set_num_threads(os.cpu_count())
+        h, w, c = shape
+        self.torch, self.latent_dim, self.shape, self.d_steps = torch, latent_dim, shape, d_steps
+        f = width
+
+        def norm(n, dims):
+            # Keras' BatchNormalization: momentum 0.99 (PyTorch counts 1 - that), epsilon 1e-3.
+            return (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(n, momentum=0.01, eps=1e-3)
+
+        self.generator = nn.Sequential(
+            nn.Linear(latent_dim, (h // 4) * (w // 4) * 2 * f, bias=False), norm((h // 4) * (w // 4) * 2 * f, 1),
+            nn.LeakyReLU(0.2),
+            # Keras reshapes to (H/4, W/4, 2f); the order of the Linear's units does not matter here.
+            nn.Unflatten(1, (2 * f, h // 4, w // 4)),
+            nn.ConvTranspose2d(2 * f, f, 4, stride=2, padding=1, bias=False), norm(f, 2), nn.LeakyReLU(0.2),
+            nn.ConvTranspose2d(f, c, 4, stride=2, padding=1), nn.Tanh())
+        self.discriminator = nn.Sequential(
+            nn.Conv2d(c, f, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(f, 2 * f, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(2 * f * (h // 4) * (w // 4), 1))
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.generator.to(memory_format=self.memory_format)
+        self.discriminator.to(memory_format=self.memory_format)
+        self.loss = nn.BCEWithLogitsLoss()
+        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def train_step(self, real_images):
+        torch, n, k = self.torch, real_images.shape[0], self.d_steps
+        for i in range(k):
+            real = real_images[i * n // k:(i + 1) * n // k]
+            size = real.shape[0]
+            with torch.no_grad():
+                fakes = self.generator(torch.randn(size, self.latent_dim))
+            labels = torch.cat([torch.ones(size, 1), torch.zeros(size, 1)])
+            self.d_optimizer.zero_grad(set_to_none=True)
+            self.loss(self.discriminator(torch.cat([fakes, real])), labels).backward()
+            self.d_optimizer.step()
+        size = n // k
+        self.discriminator.requires_grad_(False)
+        self.g_optimizer.zero_grad(set_to_none=True)
+        fakes = self.generator(torch.randn(size, self.latent_dim))
+        self.loss(self.discriminator(fakes), torch.zeros(size, 1)).backward()
+        self.g_optimizer.step()
+        self.discriminator.requires_grad_(True)
+
+    def _batch(self, data):
+        """The dataset's first batch as an NCHW tensor, in the networks' memory format."""
+        batch = self.torch.from_numpy(np.ascontiguousarray(next(iter(data)).numpy().transpose(0, 3, 1, 2)))
+        return batch.contiguous(memory_format=self.memory_format)
 
 
 # -------------------------------------------------------------------- networks
@@ -241,6 +338,14 @@ def _dcgan(shape, latent_dim, width):
             networks.dcgan_discriminator(shape, filters=width))
 
 
+def _stylegan2(shape, latent_dim, width):
+    # `width` channels in every block, as `channel_max`; w as wide as z.
+    side, channels = shape[0], shape[2]
+    return (networks.stylegan2_generator(side, channels, latent_dim=latent_dim, w_dim=latent_dim,
+                                         channel_base=width * side, channel_max=width),
+            networks.stylegan2_discriminator(side, channels, channel_base=width * side, channel_max=width))
+
+
 def _toy(shape, latent_dim, width):
     units = (width, width)
     return networks.toy_generator(latent_dim, shape[0], units=units), networks.toy_discriminator(shape[0], units=units)
@@ -251,6 +356,7 @@ NETWORKS = {
     "mlp28": (_mlp, (28, 28, 1), 100),
     "dcgan28": (_dcgan, (28, 28, 1), 100),
     "dcgan64": (_dcgan, (64, 64, 3), 100),
+    "stylegan2_32": (_stylegan2, (32, 32, 3), 64),
     "toy2d": (_toy, (2,), 8),
 }
 
@@ -283,8 +389,10 @@ def build(variant, network, d_steps, width, steps_per_execution):
 
 def _build(variant, network, d_steps, width, steps_per_execution):
     builder, shape, latent_dim = NETWORKS[network]
-    if variant == "pytorch":
-        return TorchMLPGAN(shape, latent_dim, width)
+    if variant in TORCH:
+        if network == "mlp28":
+            return TorchMLPGAN(shape, latent_dim, width)
+        return TorchDCGAN(shape, latent_dim, width, d_steps, channels_last=variant == "pytorch_cl")
     keras.utils.set_random_seed(0)
     generator, discriminator = builder(shape, latent_dim, width)
     if variant == "baseline":
@@ -416,14 +524,15 @@ def main(argv=None, trained=None):
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--d-steps", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
-    parser.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v != "pytorch"], choices=VARIANTS,
-                        help="what to time (all but pytorch by default)")
+    parser.add_argument("--variants", nargs="+", default=[v for v in VARIANTS if v not in TORCH], choices=VARIANTS,
+                        help="what to time (all but the PyTorch loops by default)")
     parser.add_argument("--steps", type=int, default=32, help="timed steps per run")
     parser.add_argument("--repeats", type=int, default=7, help="runs per variant, interleaved")
     parser.add_argument("--steps-per-execution", type=int, default=8,
                         help="steps per train-function call of the fast variants")
     parser.add_argument("--width", type=int, default=64,
-                        help="network width: DCGAN filters; MLP units scale by width/64; toy units")
+                        help="network width: DCGAN filters; MLP units scale by width/64; StyleGAN2 channels "
+                             "per block; toy units")
     parser.add_argument("--pipeline-samples", type=int, default=4096,
                         help="distinct samples in the pipeline variant's dataset")
     parser.add_argument("--smoke", action="store_true",
@@ -437,10 +546,15 @@ def main(argv=None, trained=None):
         args.pipeline_samples = 64
     if "baseline" not in args.variants:
         args.variants = ["baseline"] + list(args.variants)
-    if "pytorch" in args.variants and (set(args.networks) != {"mlp28"} or set(args.d_steps) != {1}):
-        parser.error("--variants pytorch: the user's PyTorch loop is the MLP GAN with one D update per G "
-                     "update, so it needs --networks mlp28 --d-steps 1; received "
-                     f"--networks {' '.join(args.networks)} --d-steps {' '.join(map(str, args.d_steps))}")
+    if "pytorch" in args.variants and ({"toy2d", "stylegan2_32"} & set(args.networks)
+                                       or ("mlp28" in args.networks and set(args.d_steps) != {1})):
+        parser.error("--variants pytorch: the PyTorch loops are the user's MLP GAN with one D update per G "
+                     "update (--networks mlp28 --d-steps 1) and the DCGANs (--networks dcgan28 dcgan64, any "
+                     f"--d-steps); received --networks {' '.join(args.networks)} "
+                     f"--d-steps {' '.join(map(str, args.d_steps))}")
+    if "pytorch_cl" in args.variants and not set(args.networks) <= {"dcgan28", "dcgan64"}:
+        parser.error("--variants pytorch_cl: channels_last is a layout of images, for --networks dcgan28 dcgan64; "
+                     f"received --networks {' '.join(args.networks)}")
 
     print(f"Training throughput on {device_name()}; TF {tf.__version__}, Keras {keras.__version__}, "
           f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'} inter-op threads")

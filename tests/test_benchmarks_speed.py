@@ -4,6 +4,8 @@ Each script's `main(["--smoke"])` runs in this process (no second TensorFlow
 start-up), exactly as `python benchmarks/<script> --smoke` would.
 """
 
+import time
+
 import keras
 import numpy as np
 import pytest
@@ -66,14 +68,31 @@ def test_throughput_smoke_run_measures_every_variant_against_the_baseline(capsys
 
 
 def test_inference_smoke_run_times_every_path_and_the_batch_1_latency(capsys):
-    stdout = run_smoke("inference.py", capsys)
-    rows = table_rows(stdout, "mlp28")
+    # One path made 50 ms slower per call: the timings must show it, and only it.
+    inference = load_benchmark("inference.py")
+    make_callers, delay = inference.make_callers, 0.05
+
+    def with_a_slow_path(generator, exported):
+        callers = make_callers(generator, exported)
+        fast = callers["keras G(z)"]
+
+        def slow(z):
+            time.sleep(delay)
+            return fast(z)
+
+        return {**callers, "keras G(z)": slow}
+
+    inference.make_callers = with_a_slow_path
+    inference.main(["--smoke"])
+    rows = table_rows(capsys.readouterr().out, "mlp28")
     paths = ["load_generator", "serving_default", "keras G(z)", "keras predict_on_batch"]
-    assert [(r[1], r[2]) for r in rows] == [(p, b) for b in ("1", "8") for p in paths], stdout
-    for row in rows:
-        assert float(row[3]) > 0
-        if row[2] == "1":
-            assert 0 < float(row[5]) <= float(row[6])  # p50 <= p99
+    assert [(r[1], r[2]) for r in rows] == [(p, b) for b in ("1", "8") for p in paths], rows
+    for network, path, batch, speed, spread, p50, p99 in rows:
+        slow = path == "keras G(z)"
+        # img/s: at most batch / delay on the slow path; the tiny MLP's others run far faster.
+        assert (float(speed) <= int(batch) / delay) if slow else (float(speed) > 2 * int(batch) / delay), path
+        if batch == "1":
+            assert (float(p50) >= 1000 * delay) if slow else (float(p50) < 1000 * delay / 2), (path, p50)
 
 
 def test_pipeline_smoke_run_times_both_pipelines_against_the_in_memory_floor(capsys):
@@ -153,3 +172,30 @@ def test_throughput_pytorch_variant_trains_the_users_loop(capsys):
     gan.fit(throughput.in_memory_data("mlp28", 8), steps_per_epoch=2)
     for net, params in zip((gan.generator, gan.discriminator), before):
         assert all(not p.equal(q) for p, q in zip(net.parameters(), params)), net
+
+
+@pytest.mark.parametrize("network", ["dcgan28", "dcgan64"])
+def test_throughput_pytorch_dcgan_has_the_builders_shapes_and_trains(network):
+    pytest.importorskip("torch", reason="the pytorch variant needs PyTorch, not a test dependency")
+    import torch
+
+    throughput = load_benchmark("throughput.py")
+    builder, shape, latent_dim = throughput.NETWORKS[network]
+    generator, discriminator = builder(shape, latent_dim, 8)
+    gan = throughput.TorchDCGAN(shape, latent_dim, 8, d_steps=2)
+    # The same layers: every weight tensor of Keras' networks has a PyTorch
+    # counterpart of the same size (kernels transposed), BatchNorm's moving
+    # statistics being buffers in PyTorch.
+    for keras_net, torch_net in ((generator, gan.generator), (discriminator, gan.discriminator)):
+        keras_sizes = sorted(int(np.prod(w.shape)) for w in keras_net.trainable_weights)
+        torch_sizes = sorted(p.numel() for p in torch_net.parameters())
+        assert keras_sizes == torch_sizes, (keras_net.name, keras_sizes, torch_sizes)
+    fakes = gan.generator(torch.randn(4, latent_dim))
+    assert tuple(fakes.shape) == (4, shape[2], shape[0], shape[1])
+    assert tuple(gan.discriminator(fakes).shape) == (4, 1)
+    before = [[p.detach().clone() for p in net.parameters()] for net in (gan.generator, gan.discriminator)]
+    gan.fit(throughput.in_memory_data(network, 8), steps_per_epoch=2)
+    for net, params in zip((gan.generator, gan.discriminator), before):
+        assert all(not p.equal(q) for p, q in zip(net.parameters(), params)), net
+    # G's phase leaves D trainable again and computes no gradient for D.
+    assert all(p.requires_grad for p in gan.discriminator.parameters())
