@@ -48,9 +48,12 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Runnable from a checkout: import this repository's keras_gan, installed or not.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -104,9 +107,17 @@ def train(kind, x, y, steps, batch_size, filters, depth, seed):
     else:
         model = g
         model.compile(_optimizer(), loss="mean_absolute_error")
+    before = {net.name: [w.numpy() for w in net.trainable_weights] for net in (g, d)}
     start = time.perf_counter()
     model.fit(dataset, epochs=1, verbose=0)
-    return g, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    # How far training moved each network's trainable weights (BatchNorm's
+    # moving statistics, which change outputs without any update, excluded).
+    trained = (g, d) if kind == "pix2pix" else (g,)
+    moved = {f"{label}_weight_change": float(np.sqrt(sum(np.sum((w.numpy() - b) ** 2) for w, b in
+                                                          zip(net.trainable_weights, before[net.name]))))
+             for label, net in zip(("g", "d"), trained)}
+    return g, seconds, moved
 
 
 def evaluate(g, x, y):
@@ -126,8 +137,9 @@ def run(tasks, seeds, steps, batch_size, filters, depth):
         for seed in seeds:
             # Interleaved per seed: both models see the same machine load.
             for kind in ("pix2pix", "l1_only"):
-                g, seconds = train(kind, x_train, y_train, steps, batch_size, filters, depth, seed)
-                row = {"task": task, "model": kind, "seed": seed, "seconds": seconds, **evaluate(g, x_test, y_test)}
+                g, seconds, moved = train(kind, x_train, y_train, steps, batch_size, filters, depth, seed)
+                row = {"task": task, "model": kind, "seed": seed, "seconds": seconds, **moved,
+                       **evaluate(g, x_test, y_test)}
                 results.append(row)
                 print(f"  {task} {kind} seed {seed}: {row}", flush=True)
     return results

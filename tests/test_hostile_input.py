@@ -263,6 +263,16 @@ def test_data_helpers_and_layers_accept_a_valid_argument_and_name_an_invalid_one
     _result_or_clear_error(lambda: call(value), set() if valid(value) else {helper[1]})
 
 
+@pytest.mark.parametrize("value", ["4", "0.5", "-1", "nan", "1e3"])
+@pytest.mark.parametrize("helper", sorted(_HELPER_ARGUMENTS))
+def test_data_helpers_and_layers_name_an_argument_given_a_number_as_a_string(helper, value):
+    # Numbers written as strings, which the random draws above seldom produce:
+    # each must be refused naming the argument, not parsed nor passed on.
+    call, valid = _HELPER_ARGUMENTS[helper]
+    assert not valid(value)
+    _result_or_clear_error(lambda: call(value), {helper[1]})
+
+
 _BAD_TRAIN_FLAGS = st.one_of(
     st.tuples(st.sampled_from(["--epochs", "--batch-size", "--d-steps", "--g-steps", "--latent-dim",
                                "--save-every"]),

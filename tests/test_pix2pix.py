@@ -252,3 +252,7 @@ def test_image_to_image_benchmark_smoke_prints_its_table(tmp_path):
     start = i2i.evaluate(g, x[-i2i.TEST_IMAGES:], y[-i2i.TEST_IMAGES:])["l1"]
     l1 = {r["model"]: r["l1"] for r in rows}
     assert l1["pix2pix"] < start and l1["l1_only"] < start and l1["pix2pix"] != l1["l1_only"], (start, l1)
+    # The optimizers updated the weights: BatchNorm's moving statistics alone also change the L1.
+    for row in json.loads(report.read_text())["results"]:
+        assert row["g_weight_change"] > 0, row
+        assert row["model"] == "l1_only" or row["d_weight_change"] > 0, row
