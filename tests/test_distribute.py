@@ -133,6 +133,19 @@ def test_a_feature_matching_step_on_two_replicas_equals_one_device(mirrored):
     assert mirrored["feature_matching_max_diff"] < 1e-6
 
 
+def test_a_stylegan2_step_on_two_replicas_equals_one_device(mirrored):
+    # Modulated convolutions, lazy R1, the EMA copy and w_avg (in the compared weights).
+    assert mirrored["stylegan2_update_norm"] > 0.05 and mirrored["stylegan2_w_avg_norm"] > 0
+    assert mirrored["stylegan2_max_diff"] < 1e-5
+
+
+def test_ada_moves_p_by_the_global_batchs_sign_under_a_strategy(mirrored):
+    # r_t over both replicas is 0, below the target 0.6: p goes down by 16 images / 1000.
+    # Per-replica r_t (+1 and -1) would move the copies apart and average them back to 0.5.
+    assert mirrored["ada_p_one_device"] == pytest.approx(0.5 - 16 / 1000)
+    assert mirrored["ada_p_two_replicas"] == pytest.approx(mirrored["ada_p_one_device"], abs=1e-7)
+
+
 def test_mixed_float16_under_a_strategy_uses_loss_scaling(mirrored):
     assert mirrored["mixed_float16_loss_scaled"] and not mirrored["float32_loss_scaled"]
 

@@ -236,6 +236,23 @@ def test_a_stylegan2_gan_trains_and_its_generator_updates_w_avg():
     assert all(np.abs(a.numpy() - b).max() > 0 for a, b in zip(after, before) if "fc" in a.path)
 
 
+def test_lazy_regularization_folds_into_the_regular_updates_so_adam_keeps_its_settings():
+    # The official code gives each lazy regularization pass an optimizer step of
+    # its own and rescales lr and the betas by k / (k + 1) for it; here the
+    # scaled penalty joins every k-th regular update (docs/stylegan2.md), so the
+    # optimizers take one step per batch with the settings passed.
+    gan = _gan()
+    gan.compile(keras.optimizers.Adam(2e-3, 0.0, 0.99), keras.optimizers.Adam(2e-3, 0.0, 0.99),
+                penalties=[keras_gan.penalties.R1(0.1, interval=2)], terms=[PathLength(interval=2)])
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 8, 8, 1)).astype("float32")
+    logs = gan.fit(x, batch_size=8, epochs=1, verbose=0).history
+    assert logs["d_penalty"][0] > 0 and logs["path_length"][0] > 0  # both regularized this epoch
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):
+        assert int(optimizer.iterations.numpy()) == 4
+        assert float(optimizer.learning_rate.numpy()) == pytest.approx(2e-3)
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.99)
+
+
 # ----------------------------------------------------------- path length
 class _LinearTanhGenerator:
     """ws (b, 2, 3) -> tanh of a fixed linear map -> images (b, 4, 4, 1): a Jacobian to check by hand."""
