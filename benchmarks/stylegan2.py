@@ -82,13 +82,13 @@ def train(kind, images, seed, budget, batch_size, ada_kimg, smoke):
         gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
     ds = (tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed).repeat()
           .batch(batch_size, drop_remainder=True))
-    start, steps, chunk, p_max = time.process_time(), 0, 2 if smoke else 20, None
+    start, steps, chunk, ps = time.process_time(), 0, 2 if smoke else 20, []
     while time.process_time() - start < budget:
         gan.fit(ds, steps_per_epoch=chunk, epochs=1, verbose=0)
         steps += chunk
-        if augment is not None:  # whether ADA ever turned on, not only where p ended
-            p_max = max(p_max or 0.0, float(gan.augment.p))
-    p = float(gan.augment.p) if augment is not None else None
+        if augment is not None:  # p after every chunk: whether ADA ever turned on, not only where p ended
+            ps.append(float(gan.augment.p))
+    p, p_max = (ps[-1], max(ps)) if ps else (None, None)
     return gan, {"steps": steps, "cpu_seconds": time.process_time() - start, "augment_p": p, "augment_p_max": p_max}
 
 
